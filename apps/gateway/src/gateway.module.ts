@@ -1,0 +1,45 @@
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, ValidationPipe } from '@nestjs/common';
+import { APP_PIPE } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
+import { json } from 'express';
+import { AppConfig, ConfigModule } from '@ulo/config';
+import { MessagingModule } from '@ulo/messaging';
+import { PersistenceModule } from '@ulo/persistence';
+import { HealthController } from './health/health.controller';
+import { ManagementModule } from './management/management.module';
+
+@Module({})
+export class GatewayModule implements NestModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            autoLogging: { ignore: (req) => req.url === '/health' },
+            redact: ['req.headers.authorization'],
+          },
+        }),
+        PersistenceModule.forRoot(),
+        MessagingModule.forRoot('gateway'),
+        TerminusModule,
+        ManagementModule,
+      ],
+      controllers: [HealthController],
+      providers: [
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+        },
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    // The Management API takes JSON; the revocation endpoint parses its own body (limits, 415).
+    consumer.apply(json({ limit: '256kb' })).forRoutes('api/v2/*path');
+  }
+}

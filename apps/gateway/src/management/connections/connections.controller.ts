@@ -1,0 +1,40 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ManagementTokenGuard } from '../auth/management-token.guard';
+import { CreateConnectionDto, ListConnectionsQuery, UpdateConnectionDto } from './connection.dto';
+import { ConnectionsService } from './connections.service';
+
+
+@ApiTags('connections')
+@ApiBearerAuth()
+@UseGuards(ManagementTokenGuard)
+@Controller('api/v2/connections')
+export class ConnectionsController {
+  constructor(private readonly connections: ConnectionsService) {}
+
+  @Post()
+  create(@Body() dto: CreateConnectionDto) {
+    return this.connections.create(dto);
+  }
+
+  @Get()
+  list(@Query() query: ListConnectionsQuery) {
+    return this.connections.list(query);
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string) {
+    return this.connections.get(id);
+  }
+
+  @Patch(':id')
+  update(@Param('id') id: string, @Body() dto: UpdateConnectionDto) {
+    return this.connections.update(id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Param('id') id: string): Promise<void> {
+    await this.connections.remove(id);
+  }
+}

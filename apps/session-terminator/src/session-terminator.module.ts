@@ -1,0 +1,24 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { AppConfig, ConfigModule } from '@ulo/config';
+import { MessagingModule } from '@ulo/messaging';
+import { LogoutRequestRepository, PersistenceModule, SessionRepository } from '@ulo/persistence';
+import { LogoutRequestedHandler } from './handlers/logout-requested.handler';
+import { TerminateSessions } from './terminate-sessions/terminate-sessions.usecase';
+
+@Module({})
+export class SessionTerminatorModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: SessionTerminatorModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot({ pinoHttp: { level: config.logLevel } }),
+        PersistenceModule.forRoot(),
+        MessagingModule.forRoot('session-terminator'),
+      ],
+      controllers: [LogoutRequestedHandler],
+      providers: [TerminateSessions, LogoutRequestRepository, SessionRepository],
+    };
+  }
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { initiators } from './logout-requested.event';
+
+/**
+ * Sessions one logout terminated, with the clients that took part in each. A user with
+ * thousands of sessions yields several of these (at most SESSIONS_PER_EVENT sessions each),
+ * so no single message or in-memory batch grows with the user.
+ */
+export const SESSIONS_PER_EVENT = 100;
+
+export const sessionsTerminatedSchema = z.object({
+  requestId: z.string().min(1),
+  initiator: z.enum(initiators),
+  chunk: z.number().int().min(0),
+  sessions: z
+    .array(
+      z.object({
+        sessionId: z.string().min(1),
+        userId: z.string().min(1),
+        clientIds: z.array(z.string().min(1)),
+      }),
+    )
+    .max(SESSIONS_PER_EVENT),
+});
+
+export type SessionsTerminated = z.infer<typeof sessionsTerminatedSchema>;

@@ -1,0 +1,58 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Kafka } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { createKafka } from './kafka.factory';
+import { OutboxRelay } from './outbox-relay';
+import { OutboxWriter } from './outbox.writer';
+import { ensureTopics } from './topic-admin';
+import { LogEventRecorder } from './log-event.recorder';
+
+export const KAFKA = Symbol('KAFKA');
+
+/**
+ * Kafka plumbing for one app: the client, the topics, the outbox writer and its relay.
+ * Every app publishes through the outbox, so an event exists only if its transaction committed.
+ */
+@Global()
+@Module({})
+export class MessagingModule {
+  static forRoot(clientId: string): DynamicModule {
+    return {
+      module: MessagingModule,
+      providers: [
+        { provide: KAFKA, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createKafka(c, clientId) },
+        { provide: OutboxWriter, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new OutboxWriter(c.kafka.topicPrefix) },
+        {
+          provide: OutboxRelay,
+          inject: [DataSource, KAFKA, APP_CONFIG],
+          useFactory: (ds: DataSource, kafka: Kafka, c: AppConfig) => new OutboxRelay(ds, kafka, c.outbox.pollIntervalMs),
+        },
+        {
+          provide: LogEventRecorder,
+          inject: [OutboxWriter],
+          useFactory: (w: OutboxWriter) => new LogEventRecorder(w),
+        },
+        RelayLifecycle,
+      ],
+      exports: [KAFKA, OutboxWriter, OutboxRelay, LogEventRecorder],
+    };
+  }
+}
+
+class RelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await ensureTopics(this.kafka, this.config.kafka.topicPrefix);
+    await this.relay.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+  }
+}

@@ -1,0 +1,43 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+
+/**
+ * One accepted logout (a GTR request or a Management API delete). Each consumer records its
+ * count exactly once; whichever finishes second writes `universal_logout_succeeded`.
+ */
+@Entity({ name: 'logout_requests' })
+export class LogoutRequestEntity {
+  @PrimaryColumn({ type: 'text' })
+  id: string;
+
+  @Column({ type: 'text' })
+  initiator: string;
+
+  @Column({ name: 'connection_id', type: 'text', nullable: true })
+  connectionId: string | null;
+
+  @Column({ name: 'connection_name', type: 'text', nullable: true })
+  connectionName: string | null;
+
+  @Column({ name: 'user_ids', type: 'text', array: true })
+  userIds: string[];
+
+  /** The request as the event carries it. */
+  @Column({ type: 'jsonb' })
+  payload: Record<string, unknown>;
+
+  /** Who asked and from where, for the log (ip, user_agent, hostname). */
+  @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
+  origin: Record<string, unknown>;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'sessions_revoked', type: 'integer', nullable: true })
+  sessionsRevoked: number | null;
+
+  @Column({ name: 'refresh_tokens_revoked', type: 'integer', nullable: true })
+  refreshTokensRevoked: number | null;
+
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
+  completedAt: Date | null;
+}

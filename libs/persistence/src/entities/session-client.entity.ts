@@ -1,0 +1,16 @@
+import { Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { SessionEntity } from './session.entity';
+
+/** An application that took part in a session: the target of its back-channel logout. */
+@Entity({ name: 'session_clients' })
+export class SessionClientEntity {
+  @PrimaryColumn({ name: 'session_id', type: 'text' })
+  sessionId: string;
+
+  @PrimaryColumn({ name: 'client_id', type: 'text' })
+  clientId: string;
+
+  @ManyToOne(() => SessionEntity, (s) => s.clients, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'session_id' })
+  session: SessionEntity;
+}

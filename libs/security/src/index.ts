@@ -1,0 +1,1 @@
+export * from './outbound-url.policy';

@@ -1,0 +1,3 @@
+export * from './test-environment';
+export * from './poll-until';
+export * from './database';

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# npm test: type-check, bring up PostgreSQL and Kafka (reused when running), then every test tier.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+npx tsc -p tsconfig.json --noEmit
+bash scripts/services.sh up
+npx jest --runInBand "$@"
+echo "npm test took $(( $(date +%s) - started ))s"
