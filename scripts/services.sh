@@ -87,9 +87,12 @@ kafka_fetch_jars() {
   fi
   say "services: fetching the Kafka $KAFKA_VERSION jars from Maven Central (first run only)"
   rm -rf "$libs.partial"
-  mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
-    -DoutputDirectory="$libs.partial" >&2 ||
-    die "Maven could not fetch the Kafka jars (output above)"
+  # Maven's output goes to a file: even with -q, Maven 3.8 prints stray colour codes.
+  if ! mvn -B -q -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$libs.partial" >"$KAFKA_HOME/logs/maven.log" 2>&1; then
+    tail -n 30 "$KAFKA_HOME/logs/maven.log" >&2
+    die "Maven could not fetch the Kafka jars; see $KAFKA_HOME/logs/maven.log"
+  fi
   rm -rf "$libs"
   mv "$libs.partial" "$libs"
   echo "$stamp" >"$libs/.complete"
