@@ -16,7 +16,7 @@ export const envSchema = z.object({
   PUBLIC_BASE_URL: httpUrl
     .refine((u) => !u.endsWith('/'), 'must not end with a slash')
     .default('http://127.0.0.1:3000'),
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')

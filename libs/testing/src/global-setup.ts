@@ -1,3 +1,4 @@
+import 'tsconfig-paths/register';
 import { migrate } from '@ulo/persistence';
 import { TEST_DATABASE_ENV, TEST_PREFIX_ENV, uniqueSuffix } from './test-environment';
 

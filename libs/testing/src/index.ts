@@ -1,3 +1,4 @@
 export * from './test-environment';
 export * from './poll-until';
 export * from './database';
+export * from './fake-idp';
