@@ -1,0 +1,113 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+
+export const initiatorModes = ['custom', 'all'] as const;
+
+/** Auth0's back-channel logout initiators: the events after which an application is notified. */
+export const logoutInitiators = [
+  'rp-logout',
+  'idp-logout',
+  'password-changed',
+  'session-expired',
+  'session-revoked',
+  'account-deleted',
+  'email-identifier-changed',
+  'mfa-phone-unenrolled',
+  'account-deactivated',
+] as const;
+
+export const defaultInitiators = { mode: 'custom' as const, selected_initiators: ['rp-logout', 'idp-logout'] };
+
+// client_id appears in paths and in logout tokens' `aud`: keep it to URL-safe characters.
+const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
+
+export class BackchannelLogoutInitiatorsDto {
+  @ApiProperty({ enum: initiatorModes, description: '`all`: every initiator; `custom`: those selected' })
+  @IsIn(initiatorModes, { message: `mode must be one of: ${initiatorModes.join(', ')}` })
+  mode: (typeof initiatorModes)[number];
+
+  @ApiPropertyOptional({ enum: logoutInitiators, isArray: true, description: 'Required when mode is custom' })
+  @ValidateIf((o: BackchannelLogoutInitiatorsDto) => o.mode === 'custom' || o.selected_initiators !== undefined)
+  @IsArray({ message: 'selected_initiators must be an array (required when mode is custom)' })
+  @ArrayUnique({ message: 'selected_initiators must not repeat an initiator' })
+  @IsIn(logoutInitiators, { each: true, message: `selected_initiators may hold only: ${logoutInitiators.join(', ')}` })
+  selected_initiators?: string[];
+}
+
+export class OidcLogoutDto {
+  @ApiProperty({
+    type: [String],
+    example: ['https://app.example.com/backchannel-logout'],
+    description: 'Exactly one URL',
+  })
+  @IsArray({ message: 'backchannel_logout_urls must be an array holding one URL' })
+  @ArrayMinSize(1, { message: 'backchannel_logout_urls must hold exactly one URL' })
+  @ArrayMaxSize(1, { message: 'backchannel_logout_urls must hold exactly one URL' })
+  @IsString({ each: true, message: 'backchannel_logout_urls must hold a URL string' })
+  backchannel_logout_urls: string[];
+
+  @ApiPropertyOptional({
+    type: BackchannelLogoutInitiatorsDto,
+    description: 'Default: custom, rp-logout and idp-logout',
+  })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => BackchannelLogoutInitiatorsDto)
+  backchannel_logout_initiators?: BackchannelLogoutInitiatorsDto;
+}
+
+export class CreateClientDto {
+  @ApiPropertyOptional({ description: 'Generated (32 alphanumeric characters) when absent. Immutable.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  @Matches(CLIENT_ID, {
+    message: 'client_id must be letters, digits, ".", "_", "~" or "-", starting with a letter or digit',
+  })
+  client_id?: string;
+
+  @ApiProperty({ example: 'Acme Portal' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  name: string;
+
+  @ApiPropertyOptional({ type: OidcLogoutDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => OidcLogoutDto)
+  oidc_logout?: OidcLogoutDto | null;
+}
+
+export class UpdateClientDto {
+  @ApiPropertyOptional()
+  @ValidateIf((o: UpdateClientDto) => o.name !== undefined)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  name?: string;
+
+  @ApiPropertyOptional({ type: OidcLogoutDto, nullable: true, description: 'Replaces the settings; null removes them' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => OidcLogoutDto)
+  oidc_logout?: OidcLogoutDto | null;
+}
