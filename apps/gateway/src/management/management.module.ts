@@ -1,16 +1,18 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ClientEntity, ConnectionEntity } from '@ulo/persistence';
+import { ClientEntity, ConnectionEntity, UserEntity, UserIdentityEntity } from '@ulo/persistence';
 import { ManagementTokenGuard } from './auth/management-token.guard';
 import { ClientsController } from './clients/clients.controller';
 import { ClientsService } from './clients/clients.service';
 import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionsService } from './connections/connections.service';
+import { UsersController } from './users/users.controller';
+import { UsersService } from './users/users.service';
 
 /** SPEC §6: the Management API under /api/v2, every route behind the management token guard. */
 @Module({
-  imports: [TypeOrmModule.forFeature([ConnectionEntity, ClientEntity])],
-  controllers: [ConnectionsController, ClientsController],
-  providers: [ManagementTokenGuard, ConnectionsService, ClientsService],
+  imports: [TypeOrmModule.forFeature([ConnectionEntity, ClientEntity, UserEntity, UserIdentityEntity])],
+  controllers: [ConnectionsController, ClientsController, UsersController],
+  providers: [ManagementTokenGuard, ConnectionsService, ClientsService, UsersService],
 })
 export class ManagementModule {}
