@@ -1,18 +1,45 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ClientEntity, ConnectionEntity, UserEntity, UserIdentityEntity } from '@ulo/persistence';
+import {
+  ClientEntity,
+  ConnectionEntity,
+  SessionClientEntity,
+  SessionEntity,
+  UserEntity,
+  UserIdentityEntity,
+} from '@ulo/persistence';
 import { ManagementTokenGuard } from './auth/management-token.guard';
 import { ClientsController } from './clients/clients.controller';
 import { ClientsService } from './clients/clients.service';
 import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionsService } from './connections/connections.service';
+import { SessionRevocations } from './sessions/session-revocations';
+import { SessionsController } from './sessions/sessions.controller';
+import { SessionsService } from './sessions/sessions.service';
+import { UserSessionsController } from './sessions/user-sessions.controller';
 import { UsersController } from './users/users.controller';
 import { UsersService } from './users/users.service';
 
 /** SPEC §6: the Management API under /api/v2, every route behind the management token guard. */
 @Module({
-  imports: [TypeOrmModule.forFeature([ConnectionEntity, ClientEntity, UserEntity, UserIdentityEntity])],
-  controllers: [ConnectionsController, ClientsController, UsersController],
-  providers: [ManagementTokenGuard, ConnectionsService, ClientsService, UsersService],
+  imports: [
+    TypeOrmModule.forFeature([
+      ConnectionEntity,
+      ClientEntity,
+      UserEntity,
+      UserIdentityEntity,
+      SessionEntity,
+      SessionClientEntity,
+    ]),
+  ],
+  controllers: [ConnectionsController, ClientsController, UsersController, SessionsController, UserSessionsController],
+  providers: [
+    ManagementTokenGuard,
+    ConnectionsService,
+    ClientsService,
+    UsersService,
+    SessionsService,
+    SessionRevocations,
+  ],
 })
 export class ManagementModule {}
