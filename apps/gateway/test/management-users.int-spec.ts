@@ -132,12 +132,37 @@ describe('Management API: users (SPEC §6)', () => {
     expect((await gw.api('DELETE', userPath('auth0|unknown'))).status).toBe(404);
   });
 
-  it('deletes with 204, taking its identities along and freeing them', async () => {
+  it('deletes with 204, taking its identities, sessions and refresh tokens along', async () => {
+    const doomed = 'auth0|doomed';
     const identity = { connection: 'acme-okta', provider_user_id: '00u-doomed', issuer: 'https://acme.okta.com' };
-    expect((await gw.api('POST', '/api/v2/users', { user_id: 'auth0|doomed', identities: [identity] })).status).toBe(201);
-    expect((await gw.api('DELETE', userPath('auth0|doomed'))).status).toBe(204);
-    expect((await gw.api('GET', userPath('auth0|doomed'))).status).toBe(404);
-    expect(await count('user_identities', 'auth0|doomed')).toBe(0);
+    expect((await gw.api('POST', '/api/v2/users', { user_id: doomed, identities: [identity] })).status).toBe(201);
+    expect((await gw.api('POST', '/api/v2/users', { user_id: 'auth0|bystander' })).status).toBe(201);
+    const session = await gw.api('POST', '/api/v2/sessions', {
+      id: 'doomed-session',
+      user_id: doomed,
+      clients: [{ client_id: 'app' }],
+    });
+    expect(session.status).toBe(201);
+    const token = await gw.api('POST', '/api/v2/refresh-tokens', {
+      id: 'doomed-token',
+      user_id: doomed,
+      client_id: 'app',
+      session_id: 'doomed-session',
+    });
+    expect(token.status).toBe(201);
+    expect(
+      (await gw.api('POST', '/api/v2/sessions', { id: 'bystander-session', user_id: 'auth0|bystander' })).status,
+    ).toBe(201);
+
+    expect((await gw.api('DELETE', userPath(doomed))).status).toBe(204);
+
+    expect((await gw.api('GET', userPath(doomed))).status).toBe(404);
+    expect((await gw.api('GET', '/api/v2/sessions/doomed-session')).status).toBe(404);
+    expect((await gw.api('GET', '/api/v2/refresh-tokens/doomed-token')).status).toBe(404);
+    for (const table of ['user_identities', 'sessions', 'refresh_tokens']) expect(await count(table, doomed)).toBe(0);
+    expect(await gw.dataSource.query(`SELECT * FROM session_clients WHERE session_id = 'doomed-session'`)).toEqual([]);
+    expect((await gw.api('GET', '/api/v2/sessions/bystander-session')).status).toBe(200);
+    // The identity is free again.
     expect((await gw.api('POST', '/api/v2/users', { user_id: 'auth0|heir', identities: [identity] })).status).toBe(201);
   });
 });

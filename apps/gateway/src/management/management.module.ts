@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import {
   ClientEntity,
   ConnectionEntity,
+  RefreshTokenEntity,
   SessionClientEntity,
   SessionEntity,
   UserEntity,
@@ -13,6 +14,10 @@ import { ClientsController } from './clients/clients.controller';
 import { ClientsService } from './clients/clients.service';
 import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionsService } from './connections/connections.service';
+import { RefreshTokenRevocations } from './refresh-tokens/refresh-token-revocations';
+import { RefreshTokensController } from './refresh-tokens/refresh-tokens.controller';
+import { RefreshTokensService } from './refresh-tokens/refresh-tokens.service';
+import { UserRefreshTokensController } from './refresh-tokens/user-refresh-tokens.controller';
 import { SessionRevocations } from './sessions/session-revocations';
 import { SessionsController } from './sessions/sessions.controller';
 import { SessionsService } from './sessions/sessions.service';
@@ -30,9 +35,18 @@ import { UsersService } from './users/users.service';
       UserIdentityEntity,
       SessionEntity,
       SessionClientEntity,
+      RefreshTokenEntity,
     ]),
   ],
-  controllers: [ConnectionsController, ClientsController, UsersController, SessionsController, UserSessionsController],
+  controllers: [
+    ConnectionsController,
+    ClientsController,
+    UsersController,
+    SessionsController,
+    UserSessionsController,
+    RefreshTokensController,
+    UserRefreshTokensController,
+  ],
   providers: [
     ManagementTokenGuard,
     ConnectionsService,
@@ -40,6 +54,8 @@ import { UsersService } from './users/users.service';
     UsersService,
     SessionsService,
     SessionRevocations,
+    RefreshTokensService,
+    RefreshTokenRevocations,
   ],
 })
 export class ManagementModule {}

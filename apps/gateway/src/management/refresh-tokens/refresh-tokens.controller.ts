@@ -1,0 +1,34 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ManagementTokenGuard } from '../auth/management-token.guard';
+import { CreateRefreshTokenDto } from './refresh-token.dto';
+import { RefreshTokenRevocations } from './refresh-token-revocations';
+import { RefreshTokensService } from './refresh-tokens.service';
+
+@ApiTags('refresh-tokens')
+@ApiBearerAuth()
+@UseGuards(ManagementTokenGuard)
+@Controller('api/v2/refresh-tokens')
+export class RefreshTokensController {
+  constructor(
+    private readonly tokens: RefreshTokensService,
+    private readonly revocations: RefreshTokenRevocations,
+  ) {}
+
+  @Post()
+  create(@Body() dto: CreateRefreshTokenDto) {
+    return this.tokens.create(dto);
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string) {
+    return this.tokens.get(id);
+  }
+
+  @Delete(':id')
+  @HttpCode(202)
+  async revoke(@Param('id') id: string): Promise<void> {
+    const token = await this.tokens.get(id);
+    await this.revocations.revokeOne(token.id);
+  }
+}
