@@ -8,6 +8,7 @@ import { MessagingModule } from '@ulo/messaging';
 import { PersistenceModule } from '@ulo/persistence';
 import { HealthController } from './health/health.controller';
 import { ManagementModule } from './management/management.module';
+import { RevocationModule } from './revocation/revocation.module';
 
 @Module({})
 export class GatewayModule implements NestModule {
@@ -27,6 +28,7 @@ export class GatewayModule implements NestModule {
         MessagingModule.forRoot('gateway'),
         TerminusModule,
         ManagementModule,
+        RevocationModule,
       ],
       controllers: [HealthController],
       providers: [

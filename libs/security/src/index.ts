@@ -1,1 +1,3 @@
 export * from './outbound-url.policy';
+export * from './safe-lookup';
+export * from './safe-http.client';

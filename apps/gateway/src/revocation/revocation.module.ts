@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { GlobalTokenRevocationController } from '../handlers/global-token-revocation.controller';
+import { AcceptLogout } from './accept-logout.usecase';
+import { ConnectionRateLimiter } from './connection-rate-limiter';
+import { IdpKeysService } from './idp-keys.service';
+import { SeenJtiSweeper } from './seen-jti.sweeper';
+import { SubjectResolverRepository } from './subject-resolver.repository';
+
+@Module({
+  controllers: [GlobalTokenRevocationController],
+  providers: [AcceptLogout, ConnectionRateLimiter, IdpKeysService, SubjectResolverRepository, SeenJtiSweeper],
+  exports: [AcceptLogout],
+})
+export class RevocationModule {}

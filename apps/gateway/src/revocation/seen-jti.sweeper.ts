@@ -1,0 +1,24 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+/** Forgets jtis whose tokens can no longer be valid, so the replay table stays small. */
+@Injectable()
+export class SeenJtiSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger(SeenJtiSweeper.name);
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.dataSource
+        .query(`DELETE FROM seen_jtis WHERE expires_at < now()`)
+        .catch((err: Error) => this.log.warn(`sweeping seen jtis failed: ${err.message}`));
+    }, 60_000);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}

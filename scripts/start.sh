@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# npm start: the whole pipeline on this machine. Services up, build, migrations, then every app as
+# its own process with prefixed logs; Ctrl-C stops them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+eval "$(bash scripts/services.sh up | grep -E '^(DATABASE_URL|KAFKA_BROKERS)=' | sed 's/^/export /')"
+if [ -z "${MANAGEMENT_API_TOKENS:-}" ]; then
+  MANAGEMENT_API_TOKENS="dev-$(node -e "process.stdout.write(require('crypto').randomBytes(18).toString('base64url'))")"
+  export MANAGEMENT_API_TOKENS
+  echo "MANAGEMENT_API_TOKENS was not set; this run accepts: ${MANAGEMENT_API_TOKENS}" >&2
+fi
+export LOG_LEVEL="${LOG_LEVEL:-info}"
+
+npm run --silent build
+node scripts/run-node.js libs/persistence/src/migrate.cli
+
+apps=(gateway session-terminator refresh-token-revoker backchannel-dispatcher log-streamer)
+commands=()
+for app in "${apps[@]}"; do commands+=("node scripts/run-node.js apps/${app}/src/main"); done
+echo "gateway on ${PUBLIC_BASE_URL:-http://127.0.0.1:${PORT:-3000}} (health: /health, OpenAPI: /api/docs)" >&2
+exec npx concurrently --kill-others --kill-signal SIGTERM --names "$(IFS=,; echo "${apps[*]}")" \
+  --prefix-colors "blue,green,yellow,magenta,cyan" "${commands[@]}"
