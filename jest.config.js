@@ -22,7 +22,7 @@ module.exports = {
     {
       displayName: 'integration',
       rootDir: __dirname,
-      roots: ['<rootDir>/apps', '<rootDir>/libs'],
+      roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
       testMatch: ['**/*.int-spec.ts', '**/*.e2e-spec.ts'],
       testEnvironment: 'node',
       moduleNameMapper,

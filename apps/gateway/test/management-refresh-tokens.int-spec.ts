@@ -153,47 +153,5 @@ describe('Management API: refresh tokens (SPEC §6)', () => {
     expect((await gw.api('GET', '/api/v2/users/auth0%7Calice/refresh-tokens?take=0')).status).toBe(400);
     expect((await gw.api('GET', '/api/v2/users/auth0%7Calice/refresh-tokens?take=101')).status).toBe(400);
   });
-
-  it('revokes one refresh token with 202: it answers 404 and leaves the lists, the others stay', async () => {
-    await gw.dataSource.query(`DELETE FROM refresh_tokens`);
-    await register('one-a1', 'auth0|alice');
-    await register('one-a2', 'auth0|alice');
-    await register('one-b1', 'auth0|bob');
-
-    expect((await gw.api('DELETE', '/api/v2/refresh-tokens/one-a1')).status).toBe(202);
-
-    expect((await gw.api('GET', '/api/v2/refresh-tokens/one-a1')).status).toBe(404);
-    expect(ids((await gw.api('GET', '/api/v2/users/auth0%7Calice/refresh-tokens')).body.tokens)).toEqual(['one-a2']);
-    expect(ids((await gw.api('GET', '/api/v2/users/auth0%7Cbob/refresh-tokens')).body.tokens)).toEqual(['one-b1']);
-    expect(
-      await gw.dataSource.query(
-        `SELECT id, revoked_by, revoked_at IS NOT NULL AS revoked FROM refresh_tokens ORDER BY id`,
-      ),
-    ).toEqual([
-      { id: 'one-a1', revoked_by: 'management-api', revoked: true },
-      { id: 'one-a2', revoked_by: null, revoked: false },
-      { id: 'one-b1', revoked_by: null, revoked: false },
-    ]);
-    expect((await gw.api('DELETE', '/api/v2/refresh-tokens/one-a1')).status).toBe(404);
-  });
-
-  it("revokes all of a user's refresh tokens with 202, and no other user's", async () => {
-    await gw.dataSource.query(`DELETE FROM refresh_tokens`);
-    await register('all-a1', 'auth0|alice', { session_id: 'alice-session' });
-    await register('all-a2', 'auth0|alice');
-    await register('all-b1', 'auth0|bob');
-
-    expect((await gw.api('DELETE', '/api/v2/users/auth0%7Calice/refresh-tokens')).status).toBe(202);
-
-    expect(await gw.api('GET', '/api/v2/users/auth0%7Calice/refresh-tokens')).toEqual({
-      status: 200,
-      body: { tokens: [] },
-    });
-    expect((await gw.api('GET', '/api/v2/refresh-tokens/all-a1')).status).toBe(404);
-    expect((await gw.api('GET', '/api/v2/refresh-tokens/all-a2')).status).toBe(404);
-    expect((await gw.api('GET', '/api/v2/refresh-tokens/all-b1')).status).toBe(200);
-    expect(ids((await gw.api('GET', '/api/v2/users/auth0%7Cbob/refresh-tokens')).body.tokens)).toEqual(['all-b1']);
-    // Revoking tokens leaves the session alone.
-    expect((await gw.api('GET', '/api/v2/sessions/alice-session')).status).toBe(200);
-  });
+  // Revocation through DELETE is tested with the consumers running: test/management-revocations.e2e-spec.ts
 });

@@ -150,55 +150,5 @@ describe('Management API: sessions (SPEC §6)', () => {
     expect((await gw.api('GET', '/api/v2/users/auth0%7Calice/sessions?take=0')).status).toBe(400);
     expect((await gw.api('GET', '/api/v2/users/auth0%7Calice/sessions?take=101')).status).toBe(400);
   });
-
-  it('revokes one session with 202: it answers 404 and leaves the lists, the others stay', async () => {
-    await gw.dataSource.query(`DELETE FROM sessions`);
-    for (const [id, user_id] of [
-      ['one-a1', 'auth0|alice'],
-      ['one-a2', 'auth0|alice'],
-      ['one-b1', 'auth0|bob'],
-    ]) {
-      expect((await gw.api('POST', '/api/v2/sessions', { id, user_id })).status).toBe(201);
-    }
-
-    const res = await gw.api('DELETE', '/api/v2/sessions/one-a1');
-    expect(res.status).toBe(202);
-
-    expect((await gw.api('GET', '/api/v2/sessions/one-a1')).status).toBe(404);
-    expect(ids((await gw.api('GET', '/api/v2/users/auth0%7Calice/sessions')).body.sessions)).toEqual(['one-a2']);
-    expect(ids((await gw.api('GET', '/api/v2/users/auth0%7Cbob/sessions')).body.sessions)).toEqual(['one-b1']);
-    expect(
-      await gw.dataSource.query(`SELECT id, revoked_by, revoked_at IS NOT NULL AS revoked FROM sessions ORDER BY id`),
-    ).toEqual([
-      { id: 'one-a1', revoked_by: 'management-api', revoked: true },
-      { id: 'one-a2', revoked_by: null, revoked: false },
-      { id: 'one-b1', revoked_by: null, revoked: false },
-    ]);
-    // Already revoked: unknown to the caller.
-    expect((await gw.api('DELETE', '/api/v2/sessions/one-a1')).status).toBe(404);
-  });
-
-  it("revokes all of a user's sessions with 202, and no other user's", async () => {
-    await gw.dataSource.query(`DELETE FROM sessions`);
-    for (const [id, user_id] of [
-      ['all-a1', 'auth0|alice'],
-      ['all-a2', 'auth0|alice'],
-      ['all-b1', 'auth0|bob'],
-    ]) {
-      expect((await gw.api('POST', '/api/v2/sessions', { id, user_id })).status).toBe(201);
-    }
-
-    expect((await gw.api('DELETE', '/api/v2/users/auth0%7Calice/sessions')).status).toBe(202);
-
-    expect(await gw.api('GET', '/api/v2/users/auth0%7Calice/sessions')).toEqual({
-      status: 200,
-      body: { sessions: [] },
-    });
-    expect((await gw.api('GET', '/api/v2/sessions/all-a1')).status).toBe(404);
-    expect((await gw.api('GET', '/api/v2/sessions/all-a2')).status).toBe(404);
-    expect((await gw.api('GET', '/api/v2/sessions/all-b1')).status).toBe(200);
-    expect(ids((await gw.api('GET', '/api/v2/users/auth0%7Cbob/sessions')).body.sessions)).toEqual(['all-b1']);
-    // A user with nothing left to revoke still gets 202.
-    expect((await gw.api('DELETE', '/api/v2/users/auth0%7Calice/sessions')).status).toBe(202);
-  });
+  // Revocation through DELETE is tested with the consumers running: test/management-revocations.e2e-spec.ts
 });

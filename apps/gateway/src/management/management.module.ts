@@ -24,6 +24,7 @@ import { SessionsService } from './sessions/sessions.service';
 import { UserSessionsController } from './sessions/user-sessions.controller';
 import { UsersController } from './users/users.controller';
 import { UsersService } from './users/users.service';
+import { RequestRevocation } from '../revocation/request-revocation.usecase';
 
 /** SPEC §6: the Management API under /api/v2, every route behind the management token guard. */
 @Module({
@@ -56,6 +57,7 @@ import { UsersService } from './users/users.service';
     SessionRevocations,
     RefreshTokensService,
     RefreshTokenRevocations,
+    RequestRevocation,
   ],
 })
 export class ManagementModule {}

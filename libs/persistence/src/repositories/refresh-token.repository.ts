@@ -24,7 +24,8 @@ export class RefreshTokenRepository {
       scope.mode === 'all'
         ? await manager.query(
             `UPDATE refresh_tokens SET revoked_at = now(), revoked_by = $2
-             WHERE user_id = ANY($1::text[]) AND revoked_at IS NULL RETURNING id, user_id, client_id, session_id`,
+             WHERE user_id = ANY($1::text[]) AND revoked_at IS NULL
+               AND created_at <= (SELECT created_at FROM logout_requests WHERE id = $2) RETURNING id, user_id, client_id, session_id`,
             [userIds, requestId],
           )
         : await manager.query(

@@ -11,7 +11,8 @@ export interface TerminatedSession {
 @Injectable()
 export class SessionRepository {
   /**
-   * Terminates the active sessions in scope and returns them with the clients that took part.
+   * Terminates the active sessions in scope that existed when the request was accepted (a login
+   * after the logout survives it) and returns them with the clients that took part.
    * Already-terminated sessions are left alone, so a redelivered request terminates nothing twice.
    */
   async terminate(
@@ -25,7 +26,8 @@ export class SessionRepository {
       scope.mode === 'all'
         ? await manager.query(
             `UPDATE sessions SET revoked_at = now(), revoked_by = $2
-             WHERE user_id = ANY($1::text[]) AND revoked_at IS NULL RETURNING id, user_id`,
+             WHERE user_id = ANY($1::text[]) AND revoked_at IS NULL
+               AND created_at <= (SELECT created_at FROM logout_requests WHERE id = $2) RETURNING id, user_id`,
             [userIds, requestId],
           )
         : await manager.query(

@@ -1,26 +1,28 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { RefreshTokenEntity } from '@ulo/persistence';
+import { RequestRevocation } from '../../revocation/request-revocation.usecase';
 
-const REVOKED_BY = 'management-api';
-
-/**
- * How the Management API revokes refresh tokens. For now straight in the database; the DELETE
- * routes call only this class so that the revocation can move onto the logout pipeline.
- */
+/** How the Management API revokes refresh tokens: through the logout pipeline, initiator `session-revoked`. */
 @Injectable()
 export class RefreshTokenRevocations {
-  constructor(@InjectRepository(RefreshTokenEntity) private readonly tokens: Repository<RefreshTokenEntity>) {}
+  constructor(
+    @InjectRepository(RefreshTokenEntity) private readonly tokens: Repository<RefreshTokenEntity>,
+    private readonly requestRevocation: RequestRevocation,
+  ) {}
 
-  async revokeOne(refreshTokenId: string): Promise<void> {
-    await this.tokens.update(
-      { id: refreshTokenId, revokedAt: IsNull() },
-      { revokedAt: () => 'now()', revokedBy: REVOKED_BY },
-    );
+  async revokeOne(refreshTokenId: string): Promise<string | null> {
+    const token = await this.tokens.findOneBy({ id: refreshTokenId });
+    if (!token) return null;
+    return this.requestRevocation.execute({
+      userId: token.userId,
+      sessions: { mode: 'none' },
+      refreshTokens: { mode: 'one', id: refreshTokenId },
+    });
   }
 
-  async revokeAllOf(userId: string): Promise<void> {
-    await this.tokens.update({ userId, revokedAt: IsNull() }, { revokedAt: () => 'now()', revokedBy: REVOKED_BY });
+  async revokeAllOf(userId: string): Promise<string> {
+    return this.requestRevocation.execute({ userId, sessions: { mode: 'none' }, refreshTokens: { mode: 'all' } });
   }
 }
