@@ -6,7 +6,7 @@ describe('loadConfig (SPEC §1)', () => {
     expect(c.publicBaseUrl).toBe('http://127.0.0.1:3000');
     expect(c.http.port).toBe(3000);
     expect(c.database.url).toBe('postgres://postgres@127.0.0.1:5432/universal_logout');
-    expect(c.kafka).toEqual({ brokers: ['127.0.0.1:9092'], topicPrefix: 'ulo.' });
+    expect(c.kafka).toMatchObject({ brokers: ['127.0.0.1:9092'], topicPrefix: 'ulo.' });
     expect(c.management.tokens).toEqual([]);
     expect(c.security.allowPrivateNetworkUrls).toBe(false);
     expect(c.security.clockSkewSeconds).toBe(60);

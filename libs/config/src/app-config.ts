@@ -41,6 +41,10 @@ export const envSchema = z.object({
   JWKS_CACHE_MAX_AGE_SECONDS: positiveInt(600),
   OUTBOUND_TIMEOUT_MS: positiveInt(5000),
   OUTBOX_POLL_INTERVAL_MS: positiveInt(500),
+  /** How often consumers commit handled offsets; a crash before a commit means a (harmless) redelivery. */
+  KAFKA_COMMIT_INTERVAL_MS: positiveInt(500),
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30000),
+  KAFKA_PARTITIONS_CONCURRENTLY: positiveInt(6),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -49,7 +53,13 @@ export interface AppConfig {
   publicBaseUrl: string;
   http: { port: number };
   database: { url: string };
-  kafka: { brokers: string[]; topicPrefix: string };
+  kafka: {
+    brokers: string[];
+    topicPrefix: string;
+    commitIntervalMs: number;
+    sessionTimeoutMs: number;
+    partitionsConcurrently: number;
+  };
   management: { tokens: string[] };
   security: {
     allowPrivateNetworkUrls: boolean;
@@ -80,7 +90,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     publicBaseUrl: e.PUBLIC_BASE_URL,
     http: { port: e.PORT },
     database: { url: e.DATABASE_URL },
-    kafka: { brokers: e.KAFKA_BROKERS.split(','), topicPrefix: e.KAFKA_TOPIC_PREFIX },
+    kafka: {
+      brokers: e.KAFKA_BROKERS.split(','),
+      topicPrefix: e.KAFKA_TOPIC_PREFIX,
+      commitIntervalMs: e.KAFKA_COMMIT_INTERVAL_MS,
+      sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
+      partitionsConcurrently: e.KAFKA_PARTITIONS_CONCURRENTLY,
+    },
     management: {
       tokens: e.MANAGEMENT_API_TOKENS.split(',')
         .map((t) => t.trim())

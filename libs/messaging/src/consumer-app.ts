@@ -19,6 +19,9 @@ export async function startConsumerApp(
       kafka: createKafka(config, name),
       topicPrefix: config.kafka.topicPrefix,
       groupId: `${config.kafka.topicPrefix}${name}`,
+      commitIntervalMs: config.kafka.commitIntervalMs,
+      sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+      partitionsConsumedConcurrently: config.kafka.partitionsConcurrently,
     }),
     bufferLogs: true,
   });

@@ -15,6 +15,8 @@ export interface KafkaEventServerOptions {
   partitionsConsumedConcurrently?: number;
   maxAttempts?: number;
   fromBeginning?: boolean;
+  commitIntervalMs?: number;
+  sessionTimeoutMs?: number;
 }
 
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03']);
@@ -58,8 +60,9 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       groupId,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 250,
-      sessionTimeout: 30000,
-      heartbeatInterval: 3000,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30000,
+      rebalanceTimeout: this.options.sessionTimeoutMs ?? 30000,
+      heartbeatInterval: Math.floor((this.options.sessionTimeoutMs ?? 30000) / 10),
     });
     const patterns = [...this.messageHandlers.keys()];
     if (patterns.length === 0) {
@@ -75,7 +78,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     }
     await this.consumer.run({
       autoCommit: true,
-      autoCommitInterval: 500,
+      autoCommitInterval: this.options.commitIntervalMs ?? 500,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 6,
       eachMessage: (payload) => this.handleMessage(payload),
     });

@@ -2,3 +2,4 @@ export * from './test-environment';
 export * from './poll-until';
 export * from './database';
 export * from './fake-idp';
+export * from './app-process';

@@ -1,0 +1,109 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { AppProcess, FakeIdp, pollUntil, testConfig } from '@ulo/testing';
+import { seedUser } from '../apps/gateway/test/revocation.fixtures';
+import { RunningGateway, startGateway } from '../apps/gateway/test/gateway.harness';
+
+/**
+ * Issue acceptance "crash safety": a consumer dies after its database commit and before its Kafka
+ * offset commit. After a restart the event is redelivered, and the logout completes exactly once.
+ */
+describe('crash between the database commit and the offset commit', () => {
+  let gw: RunningGateway;
+  let idp: FakeIdp;
+  const processes: AppProcess[] = [];
+  const base = 'https://logout.example.com';
+  const prefix = `${testConfig().kafka.topicPrefix}crash${Date.now().toString(36)}.`;
+  const env = (extra: Record<string, string> = {}) => {
+    const c = testConfig();
+    return {
+      DATABASE_URL: c.database.url,
+      KAFKA_BROKERS: c.kafka.brokers.join(','),
+      KAFKA_TOPIC_PREFIX: prefix,
+      PUBLIC_BASE_URL: base,
+      LOG_LEVEL: 'info',
+      OUTBOX_POLL_INTERVAL_MS: '100',
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+      ...extra,
+    };
+  };
+  const start = (app: string, extra?: Record<string, string>) => {
+    const p = AppProcess.start(app, env(extra));
+    processes.push(p);
+    return p;
+  };
+
+  beforeAll(async () => {
+    idp = await FakeIdp.start();
+    gw = await startGateway({ KAFKA_TOPIC_PREFIX: prefix, PUBLIC_BASE_URL: base });
+    expect(
+      (await gw.api('POST', '/api/v2/connections', { name: 'acme-okta', strategy: 'okta', options: { issuer: idp.issuer, client_id: idp.clientId } }))
+        .status,
+    ).toBe(201);
+  });
+  afterAll(async () => {
+    for (const p of processes) await p.stop();
+    await gw.close();
+    await idp.close();
+  });
+
+  it('completes the logout exactly once: no lost revocation, no duplicate log event', async () => {
+    const ann = await seedUser(gw.dataSource, { connection: 'acme-okta', issuer: idp.issuer, sub: '00uAnn', sessions: 3, refreshTokens: 3 });
+    // Offsets of this instance would be committed only after ten minutes: it dies long before.
+    const doomed = start('session-terminator', { KAFKA_COMMIT_INTERVAL_MS: '600000' });
+    start('refresh-token-revoker');
+
+    const token = await idp.sign({ audience: `${base}/oauth/global-token-revocation/connection/acme-okta` });
+    const res = await fetch(`${gw.baseUrl}/oauth/global-token-revocation/connection/acme-okta`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sub_id: { format: 'iss_sub', iss: idp.issuer, sub: '00uAnn' } }),
+    });
+    expect(res.status).toBe(204);
+
+    const activeSessions = async () =>
+      Number((await gw.dataSource.query(`SELECT count(*) AS n FROM sessions WHERE user_id = $1 AND revoked_at IS NULL`, [ann.userId]))[0].n);
+    await pollUntil(activeSessions, (n) => n === 0, { timeoutMs: 30000, what: 'the first instance to terminate the sessions' });
+    await doomed.crash();
+
+    const kafka = new Kafka({ brokers: testConfig().kafka.brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const committed = async () => {
+      const [topic] = await admin.fetchOffsets({ groupId: `${prefix}session-terminator`, topics: [`${prefix}logout-requested.v1`] });
+      return topic.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+    };
+    try {
+      // The crash left the event handled in the database but not in Kafka.
+      expect(await committed()).toBe(0);
+
+      start('session-terminator');
+      await pollUntil(committed, (n) => n === 1, { timeoutMs: 45000, intervalMs: 250, what: 'the restarted instance to commit the redelivered event' });
+      // Announced once for back-channel logout: the redelivery published nothing.
+      const announced = await pollUntil(
+        async () => (await admin.fetchTopicOffsets(`${prefix}sessions-terminated.v1`)).reduce((sum, p) => sum + Number(p.high), 0),
+        (n) => n >= 1,
+        { what: 'sessions-terminated to be published' },
+      );
+      expect(announced).toBe(1);
+    } finally {
+      await admin.disconnect();
+    }
+
+    const logs = await pollUntil(
+      () => gw.dataSource.query(`SELECT type, count(*)::int AS n FROM log_events GROUP BY type ORDER BY type`),
+      (rows: { type: string }[]) => rows.some((r) => r.type === 'universal_logout_succeeded'),
+      { what: 'the success log' },
+    );
+    expect(logs).toEqual([
+      { type: 'srrt', n: 3 },
+      { type: 'universal_logout_succeeded', n: 1 },
+    ]);
+    expect(await activeSessions()).toBe(0);
+    const [request] = await gw.dataSource.query(`SELECT id, sessions_revoked, refresh_tokens_revoked FROM logout_requests`);
+    expect(request).toMatchObject({ sessions_revoked: 3, refresh_tokens_revoked: 3 });
+    // Revoked once, by this request.
+    expect(await gw.dataSource.query(`SELECT DISTINCT revoked_by FROM sessions WHERE user_id = $1`, [ann.userId])).toEqual([
+      { revoked_by: request.id },
+    ]);
+  });
+});
