@@ -20,5 +20,6 @@ if (!fs.existsSync(target)) {
 }
 const { compilerOptions } = JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.json'), 'utf8'));
 register({ baseUrl: dist, paths: compilerOptions.paths });
-process.argv.splice(2, 1);
-require(target);
+// Run it as the main module, so that `require.main === module` holds in the entry point.
+process.argv.splice(1, 2, target);
+require('node:module').runMain();

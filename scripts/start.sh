@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-eval "$(bash scripts/services.sh up | grep -E '^(DATABASE_URL|KAFKA_BROKERS)=' | sed 's/^/export /')"
+service_env="$(bash scripts/services.sh up | grep -E '^(DATABASE_URL|KAFKA_BROKERS)=')"
+echo "$service_env" >&2
+eval "$(echo "$service_env" | sed 's/^/export /')"
 if [ -z "${MANAGEMENT_API_TOKENS:-}" ]; then
   MANAGEMENT_API_TOKENS="dev-$(node -e "process.stdout.write(require('crypto').randomBytes(18).toString('base64url'))")"
   export MANAGEMENT_API_TOKENS

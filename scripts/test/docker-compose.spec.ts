@@ -108,7 +108,7 @@ describe('docker-compose.yml', () => {
   it('runs the migrations once, from the same image, after PostgreSQL is healthy', () => {
     const { migrate } = compose.services;
     expect(migrate.build).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
-    expect(migrate.command).toEqual(['npm', 'run', 'db:migrate']);
+    expect(migrate.command).toEqual(['node', 'scripts/run-node.js', 'libs/persistence/src/migrate.cli']);
     expect(migrate.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
   });
 
