@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
-import { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
+import { Consumer, EachMessagePayload, Kafka, Partitioners, Producer } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { DeadLetter, EnvelopedTopic, Topics, envelopeSchema, payloadSchemas, prefixed } from '@ulo/contracts';
 import { EventContext } from './event-context';
@@ -54,7 +54,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
 
   private async start(): Promise<void> {
     const { kafka, groupId, topicPrefix } = this.options;
-    this.dlqProducer = kafka.producer({ allowAutoTopicCreation: false });
+    this.dlqProducer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     await this.dlqProducer.connect();
     this.consumer = kafka.consumer({
       groupId,

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Kafka, Producer, CompressionTypes } from 'kafkajs';
+import { CompressionTypes, Kafka, Partitioners, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 
 interface PendingRow {
@@ -30,7 +30,12 @@ export class OutboxRelay {
   ) {}
 
   async start(): Promise<void> {
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 3 } });
+    this.producer = this.kafka.producer({
+      allowAutoTopicCreation: false,
+      retry: { retries: 3 },
+      // Murmur2, as the Java client: the user key lands on the same partition whoever produces it.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await this.producer.connect();
     this.stopped = false;
     this.schedule();
