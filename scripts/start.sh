@@ -12,6 +12,16 @@ if [ -z "${MANAGEMENT_API_TOKENS:-}" ]; then
   export MANAGEMENT_API_TOKENS
   echo "MANAGEMENT_API_TOKENS was not set; this run accepts: ${MANAGEMENT_API_TOKENS}" >&2
 fi
+if [ -z "${SIGNING_KEY_ENCRYPTION_SECRET:-}" ]; then
+  # A development secret that survives restarts (the signing keys in the database are encrypted with it).
+  secret_file="${ULO_CACHE_DIR:-$HOME/.cache/universal-logout}/dev-signing-key-secret"
+  mkdir -p "$(dirname "$secret_file")"
+  [ -s "$secret_file" ] || node -e "process.stdout.write(require('crypto').randomBytes(32).toString('base64url'))" > "$secret_file"
+  chmod 600 "$secret_file"
+  SIGNING_KEY_ENCRYPTION_SECRET="$(cat "$secret_file")"
+  export SIGNING_KEY_ENCRYPTION_SECRET
+  echo "SIGNING_KEY_ENCRYPTION_SECRET was not set; using the development secret in ${secret_file}" >&2
+fi
 export LOG_LEVEL="${LOG_LEVEL:-info}"
 
 npm run --silent build

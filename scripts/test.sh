@@ -7,5 +7,7 @@ started=$(date +%s)
 npx tsc -p tsconfig.json --noEmit
 npm run --silent build
 bash scripts/services.sh up
+# The interop relying party is installed on its own, like any third-party application.
+[ -d test/interop/express-rp/node_modules ] || npm ci --prefix test/interop/express-rp --no-audit --no-fund --loglevel=error
 npx jest --runInBand "$@"
 echo "npm test took $(( $(date +%s) - started ))s"

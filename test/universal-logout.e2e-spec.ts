@@ -54,7 +54,7 @@ describe('Universal Logout end to end', () => {
 
     const succeeded = await pollUntil(
       () => p.gw.dataSource.query(`SELECT data FROM log_events WHERE type = 'universal_logout_succeeded'`),
-      (rows: unknown[]) => rows.length > 0,
+      (rows) => rows.length > 0,
       { what: 'universal_logout_succeeded' },
     );
     expect(succeeded).toHaveLength(1);

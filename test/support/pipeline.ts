@@ -5,6 +5,7 @@ import { testConfig } from '@ulo/testing';
 import { RunningGateway, startGateway } from '../../apps/gateway/test/gateway.harness';
 import { SessionTerminatorModule } from '../../apps/session-terminator/src/session-terminator.module';
 import { RefreshTokenRevokerModule } from '../../apps/refresh-token-revoker/src/refresh-token-revoker.module';
+import { BackchannelDispatcherModule } from '../../apps/backchannel-dispatcher/src/backchannel-dispatcher.module';
 
 export interface RunningPipeline {
   gw: RunningGateway;
@@ -28,6 +29,10 @@ export async function startPipeline(overrides: Record<string, string> = {}): Pro
   consumers.set(
     'refresh-token-revoker',
     await startConsumerApp('refresh-token-revoker', RefreshTokenRevokerModule.forRoot(config), config),
+  );
+  consumers.set(
+    'backchannel-dispatcher',
+    await startConsumerApp('backchannel-dispatcher', BackchannelDispatcherModule.forRoot(config), config),
   );
   return {
     gw,

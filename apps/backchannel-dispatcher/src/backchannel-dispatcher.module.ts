@@ -3,6 +3,10 @@ import { LoggerModule } from 'nestjs-pino';
 import { AppConfig, ConfigModule } from '@ulo/config';
 import { MessagingModule } from '@ulo/messaging';
 import { PersistenceModule } from '@ulo/persistence';
+import { SessionsTerminatedHandler } from './handlers/sessions-terminated.handler';
+import { PlanDeliveries } from './plan-deliveries/plan-deliveries.usecase';
+import { DeliverLogoutToken } from './deliver-logout-tokens/deliver-logout-token.usecase';
+import { DeliveryScheduler } from './deliver-logout-tokens/delivery-scheduler';
 
 @Module({})
 export class BackchannelDispatcherModule {
@@ -15,6 +19,8 @@ export class BackchannelDispatcherModule {
         PersistenceModule.forRoot(),
         MessagingModule.forRoot('backchannel-dispatcher'),
       ],
+      controllers: [SessionsTerminatedHandler],
+      providers: [PlanDeliveries, DeliverLogoutToken, DeliveryScheduler],
     };
   }
 }

@@ -7,6 +7,7 @@ import { AppConfig, ConfigModule } from '@ulo/config';
 import { MessagingModule } from '@ulo/messaging';
 import { PersistenceModule } from '@ulo/persistence';
 import { HealthController } from './health/health.controller';
+import { DiscoveryController } from './handlers/discovery.controller';
 import { ManagementModule } from './management/management.module';
 import { RevocationModule } from './revocation/revocation.module';
 
@@ -30,7 +31,7 @@ export class GatewayModule implements NestModule {
         ManagementModule,
         RevocationModule,
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, DiscoveryController],
       providers: [
         {
           provide: APP_PIPE,

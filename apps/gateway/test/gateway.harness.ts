@@ -18,7 +18,7 @@ export interface RunningGateway {
 export async function startGateway(overrides: Record<string, string> = {}): Promise<RunningGateway> {
   const provisional = testConfig(overrides);
   const app = await createGateway(provisional);
-  await app.listen(0, '127.0.0.1');
+  await app.listen(Number(overrides.PORT ?? 0), '127.0.0.1');
   const port = (app.getHttpServer().address() as { port: number }).port;
   const baseUrl = `http://127.0.0.1:${port}`;
   const dataSource = app.get(DataSource);

@@ -142,7 +142,7 @@ describe('POST /oauth/global-token-revocation/connection/{name} (SPEC §2)', () 
     await post(null, okBody());
     const rows: { data: unknown }[] = await pollUntil(
       () => gw.dataSource.query(`SELECT data FROM log_events WHERE type = 'universal_logout_failed' ORDER BY log_id DESC LIMIT 1`),
-      (r: unknown[]) => r.length === 1,
+      (r) => r.length === 1,
     );
     expect(rows[0].data).toMatchObject({
       type: 'universal_logout_failed',

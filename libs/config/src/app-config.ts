@@ -45,6 +45,31 @@ export const envSchema = z.object({
   KAFKA_COMMIT_INTERVAL_MS: positiveInt(500),
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30000),
   KAFKA_PARTITIONS_CONCURRENTLY: positiveInt(6),
+  // OIDC Back-Channel Logout delivery (SPEC §4): 5 s timeout, retries with backoff for at least an hour.
+  BACKCHANNEL_TIMEOUT_MS: positiveInt(5000),
+  BACKCHANNEL_RETRY_BASE_MS: positiveInt(1000),
+  BACKCHANNEL_RETRY_MAX_DELAY_MS: positiveInt(300000),
+  BACKCHANNEL_RETRY_WINDOW_SECONDS: z.coerce.number().int().min(1).default(3900),
+  BACKCHANNEL_CONCURRENCY: positiveInt(64),
+  BACKCHANNEL_CONCURRENCY_PER_CLIENT: positiveInt(8),
+  BACKCHANNEL_POLL_INTERVAL_MS: positiveInt(200),
+  // Log streams (SPEC §5), read by the log-streamer: batching, retries, suspension, leases, metrics.
+  /** Events per delivery, at most 100. */
+  LOG_STREAM_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(100),
+  /** The longest a queued event waits for its batch to fill. */
+  LOG_STREAM_BATCH_WINDOW_MS: positiveInt(1000),
+  /** How often an idle stream looks for new events (and an instance for streams nobody drives). */
+  LOG_STREAM_POLL_INTERVAL_MS: positiveInt(250),
+  /** First retry delay after a failed delivery; doubles per consecutive failure, with jitter. */
+  LOG_STREAM_RETRY_BASE_MS: positiveInt(1000),
+  LOG_STREAM_RETRY_MAX_MS: positiveInt(300000),
+  /** Consecutive failed deliveries after which a stream is suspended. */
+  LOG_STREAM_MAX_FAILURES: positiveInt(20),
+  /** How long a log-streamer instance owns a stream without renewing; another takes over after it. */
+  LOG_STREAM_LEASE_MS: z.coerce.number().int().min(500).default(30000),
+  /** Prometheus metrics of the log-streamer (GET /metrics); port 0: any free port. */
+  LOG_STREAMER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  LOG_STREAMER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -70,8 +95,29 @@ export interface AppConfig {
     outboundTimeoutMs: number;
   };
   rateLimit: { perSecond: number; burst: number };
+  backchannel: {
+    timeoutMs: number;
+    retryBaseMs: number;
+    retryMaxDelayMs: number;
+    retryWindowSeconds: number;
+    concurrency: number;
+    concurrencyPerClient: number;
+    pollIntervalMs: number;
+  };
   outbox: { pollIntervalMs: number };
   logLevel: string;
+  /** Log streams (SPEC §5): the log-streamer's delivery settings and metrics endpoint. */
+  logStreams: {
+    batchSize: number;
+    batchWindowMs: number;
+    pollIntervalMs: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    maxFailures: number;
+    leaseMs: number;
+    metricsPort: number;
+    metricsHost: string;
+  };
 }
 
 export class InvalidConfigException extends Error {}
@@ -111,8 +157,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       outboundTimeoutMs: e.OUTBOUND_TIMEOUT_MS,
     },
     rateLimit: { perSecond: e.GTR_RATE_LIMIT_PER_SECOND, burst: e.GTR_RATE_LIMIT_BURST },
+    backchannel: {
+      timeoutMs: e.BACKCHANNEL_TIMEOUT_MS,
+      retryBaseMs: e.BACKCHANNEL_RETRY_BASE_MS,
+      retryMaxDelayMs: e.BACKCHANNEL_RETRY_MAX_DELAY_MS,
+      retryWindowSeconds: e.BACKCHANNEL_RETRY_WINDOW_SECONDS,
+      concurrency: e.BACKCHANNEL_CONCURRENCY,
+      concurrencyPerClient: e.BACKCHANNEL_CONCURRENCY_PER_CLIENT,
+      pollIntervalMs: e.BACKCHANNEL_POLL_INTERVAL_MS,
+    },
     outbox: { pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS },
     logLevel: e.LOG_LEVEL,
+    logStreams: {
+      batchSize: e.LOG_STREAM_BATCH_SIZE,
+      batchWindowMs: e.LOG_STREAM_BATCH_WINDOW_MS,
+      pollIntervalMs: e.LOG_STREAM_POLL_INTERVAL_MS,
+      retryBaseMs: e.LOG_STREAM_RETRY_BASE_MS,
+      retryMaxMs: e.LOG_STREAM_RETRY_MAX_MS,
+      maxFailures: e.LOG_STREAM_MAX_FAILURES,
+      leaseMs: e.LOG_STREAM_LEASE_MS,
+      metricsPort: e.LOG_STREAMER_METRICS_PORT,
+      metricsHost: e.LOG_STREAMER_METRICS_HOST,
+    },
   };
 }
 
@@ -129,4 +195,13 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): AppConfi
     }
     throw err;
   }
+}
+
+/** For the apps that sign logout tokens: the key-encryption secret is required (SPEC §4, README). */
+export function signingSecretOf(config: AppConfig): string {
+  const secret = config.security.signingKeyEncryptionSecret;
+  if (!secret) {
+    throw new InvalidConfigException('invalid configuration: SIGNING_KEY_ENCRYPTION_SECRET is required (at least 16 characters)');
+  }
+  return secret;
 }

@@ -1,3 +1,6 @@
 export * from './outbound-url.policy';
 export * from './safe-lookup';
 export * from './safe-http.client';
+export * from './key-encryption';
+export * from './logout-token';
+export * from './signing-key.store';

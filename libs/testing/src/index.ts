@@ -3,3 +3,4 @@ export * from './poll-until';
 export * from './database';
 export * from './fake-idp';
 export * from './app-process';
+export * from './rp-receiver';

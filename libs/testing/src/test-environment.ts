@@ -26,6 +26,8 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     ALLOW_PRIVATE_NETWORK_URLS: 'true',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     OUTBOX_POLL_INTERVAL_MS: '100',
+    SIGNING_KEY_ENCRYPTION_SECRET: 'test-key-encryption-secret',
+    BACKCHANNEL_POLL_INTERVAL_MS: '50',
     PORT: '0',
     ...overrides,
   });

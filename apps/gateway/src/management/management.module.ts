@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import {
+  BackchannelDeliveryEntity,
   ClientEntity,
   ConnectionEntity,
   RefreshTokenEntity,
@@ -10,6 +11,9 @@ import {
   UserIdentityEntity,
 } from '@ulo/persistence';
 import { ManagementTokenGuard } from './auth/management-token.guard';
+import { BackchannelDeliveriesController } from './backchannel-deliveries/backchannel-deliveries.controller';
+import { SigningKeysController } from './keys/signing-keys.controller';
+import { SigningKeys } from '../signing/signing-keys.provider';
 import { ClientsController } from './clients/clients.controller';
 import { ClientsService } from './clients/clients.service';
 import { ConnectionsController } from './connections/connections.controller';
@@ -37,6 +41,7 @@ import { RequestRevocation } from '../revocation/request-revocation.usecase';
       SessionEntity,
       SessionClientEntity,
       RefreshTokenEntity,
+      BackchannelDeliveryEntity,
     ]),
   ],
   controllers: [
@@ -47,6 +52,8 @@ import { RequestRevocation } from '../revocation/request-revocation.usecase';
     UserSessionsController,
     RefreshTokensController,
     UserRefreshTokensController,
+    SigningKeysController,
+    BackchannelDeliveriesController,
   ],
   providers: [
     ManagementTokenGuard,
@@ -58,6 +65,8 @@ import { RequestRevocation } from '../revocation/request-revocation.usecase';
     RefreshTokensService,
     RefreshTokenRevocations,
     RequestRevocation,
+    SigningKeys,
   ],
+  exports: [SigningKeys],
 })
 export class ManagementModule {}

@@ -9,6 +9,11 @@ import { LogEventEntity } from './log-event.entity';
 import { OutboxMessageEntity } from './outbox-message.entity';
 import { LogoutRequestEntity } from './logout-request.entity';
 import { SeenJtiEntity } from './seen-jti.entity';
+import { LogStreamEntity } from './log-stream.entity';
+import { LogStreamQueueItemEntity } from './log-stream-queue-item.entity';
+import { LogStreamFanoutEntity } from './log-stream-fanout.entity';
+import { SigningKeyEntity } from './signing-key.entity';
+import { BackchannelDeliveryEntity } from './backchannel-delivery.entity';
 
 export const entities = [
   ConnectionEntity,
@@ -22,6 +27,11 @@ export const entities = [
   OutboxMessageEntity,
   LogoutRequestEntity,
   SeenJtiEntity,
+  LogStreamEntity,
+  LogStreamQueueItemEntity,
+  LogStreamFanoutEntity,
+  SigningKeyEntity,
+  BackchannelDeliveryEntity,
 ];
 
 export {
@@ -36,6 +46,23 @@ export {
   OutboxMessageEntity,
   LogoutRequestEntity,
   SeenJtiEntity,
+  LogStreamEntity,
+  LogStreamQueueItemEntity,
+  LogStreamFanoutEntity,
+  SigningKeyEntity,
+  BackchannelDeliveryEntity,
 };
 export type { ConnectionStrategy } from './connection.entity';
 export type { OidcLogoutSettings } from './client.entity';
+export type {
+  HttpContentFormat,
+  HttpLogStreamSink,
+  KafkaLogStreamSink,
+  LogStreamError,
+  LogStreamFilter,
+  LogStreamSink,
+  LogStreamStatus,
+  LogStreamType,
+} from './log-stream.entity';
+export type { SigningKeyStatus } from './signing-key.entity';
+export type { DeliveryStatus } from './backchannel-delivery.entity';

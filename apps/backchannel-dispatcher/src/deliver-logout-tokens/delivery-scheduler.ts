@@ -1,0 +1,106 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { DeliverLogoutToken, DueDelivery } from './deliver-logout-token.usecase';
+
+/** How long a claimed delivery stays invisible to other instances: a crash makes it due again after it. */
+const LEASE_SECONDS = 60;
+
+/**
+ * Claims due deliveries from PostgreSQL and runs them with bounded concurrency, overall and per
+ * client: a hanging application can occupy at most its own slots, so the others go on. Several
+ * dispatcher instances share the work through FOR UPDATE SKIP LOCKED and a lease.
+ */
+@Injectable()
+export class DeliveryScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger(DeliveryScheduler.name);
+  private readonly inFlightByClient = new Map<string, number>();
+  private readonly running = new Set<Promise<void>>();
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private claiming = false;
+  private again = false;
+  private stopped = true;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly deliver: DeliverLogoutToken,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.kick(), this.config.backchannel.pollIntervalMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.running]);
+  }
+
+  /** Look for due work now (after new deliveries were planned, or a slot was freed). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.claiming) {
+      this.again = true;
+      return;
+    }
+    this.claiming = true;
+    this.claimAndStart()
+      .catch((err: Error) => this.log.warn(`claiming deliveries failed: ${err.message}`))
+      .finally(() => {
+        this.claiming = false;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async claimAndStart(): Promise<void> {
+    const { concurrency, concurrencyPerClient } = this.config.backchannel;
+    const free = concurrency - this.inFlight;
+    if (free <= 0) return;
+    const saturated = [...this.inFlightByClient].filter(([, n]) => n >= concurrencyPerClient).map(([c]) => c);
+    // At most `concurrencyPerClient` due rows per client per claim, oldest first, never for a client
+    // whose slots are all taken here: one client's backlog cannot crowd out the others.
+    const rows: DueDelivery[] = await this.dataSource.query(
+      `WITH due AS (
+         SELECT id, row_number() OVER (PARTITION BY client_id ORDER BY next_attempt_at, id) AS rank
+         FROM backchannel_deliveries
+         WHERE status = 'pending' AND next_attempt_at <= now() AND NOT (client_id = ANY($3::text[]))
+       ), picked AS (
+         SELECT d.id FROM backchannel_deliveries d JOIN due ON due.id = d.id
+         WHERE due.rank <= $2 AND d.status = 'pending' AND d.next_attempt_at <= now()
+         ORDER BY d.next_attempt_at, d.id LIMIT $1
+         FOR UPDATE OF d SKIP LOCKED
+       )
+       UPDATE backchannel_deliveries b
+       SET attempts = b.attempts + 1, next_attempt_at = now() + make_interval(secs => ${LEASE_SECONDS}), updated_at = now()
+       FROM picked WHERE b.id = picked.id
+       RETURNING b.id, b.request_id, b.session_id, b.user_id, b.client_id, b.url, b.initiator, b.attempts, b.created_at`,
+      [free, concurrencyPerClient, saturated],
+    ).then((r: DueDelivery[] | [DueDelivery[], number]) => (Array.isArray(r[0]) ? (r[0] as DueDelivery[]) : (r as DueDelivery[])));
+
+    for (const row of rows) {
+      const clientCount = this.inFlightByClient.get(row.client_id) ?? 0;
+      this.inFlight++;
+      this.inFlightByClient.set(row.client_id, clientCount + 1);
+      const run = this.deliver
+        .execute(row)
+        .catch((err: Error) => this.log.error(`delivery ${row.id} failed unexpectedly: ${err.message}`))
+        .finally(() => {
+          this.inFlight--;
+          const n = (this.inFlightByClient.get(row.client_id) ?? 1) - 1;
+          if (n <= 0) this.inFlightByClient.delete(row.client_id);
+          else this.inFlightByClient.set(row.client_id, n);
+          this.running.delete(run);
+          this.kick();
+        });
+      this.running.add(run);
+    }
+  }
+}
