@@ -1,0 +1,95 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+export type LogStreamType = 'http' | 'kafka';
+export type LogStreamStatus = 'active' | 'paused' | 'suspended';
+export type HttpContentFormat = 'JSONARRAY' | 'JSONLINES' | 'JSONOBJECT';
+
+/** SPEC §5 `type: "http"`. `httpAuthorization` is a secret: sent verbatim, never returned. */
+export interface HttpLogStreamSink {
+  httpEndpoint: string;
+  httpAuthorization?: string;
+  httpContentType: string;
+  httpContentFormat: HttpContentFormat;
+  httpCustomHeaders: { header: string; value: string }[];
+}
+
+/** SPEC §5 `type: "kafka"`: the topic the filtered events are re-published to. */
+export interface KafkaLogStreamSink {
+  topic: string;
+}
+
+export type LogStreamSink = HttpLogStreamSink | KafkaLogStreamSink;
+
+export interface LogStreamFilter {
+  type: 'category';
+  name: string;
+}
+
+export interface LogStreamError {
+  at: string;
+  error: string;
+}
+
+/**
+ * A log stream and its delivery state. The position of a stream is its queue
+ * (`log_stream_queue`); `last_delivered_log_id` and the counters are for operators.
+ */
+@Entity({ name: 'log_streams' })
+export class LogStreamEntity {
+  @PrimaryColumn({ type: 'text' })
+  id: string;
+
+  @Column({ type: 'text' })
+  name: string;
+
+  @Column({ type: 'text' })
+  type: LogStreamType;
+
+  @Column({ type: 'text', default: 'active' })
+  status: LogStreamStatus;
+
+  @Column({ type: 'jsonb' })
+  sink: LogStreamSink;
+
+  @Column({ type: 'jsonb', default: () => "'[]'::jsonb" })
+  filters: LogStreamFilter[];
+
+  /** The filters' category names, for matching in SQL; empty: every event. */
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  categories: string[];
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+
+  @Column({ name: 'last_delivered_log_id', type: 'text', nullable: true })
+  lastDeliveredLogId: string | null;
+
+  @Column({ name: 'last_success_at', type: 'timestamptz', nullable: true })
+  lastSuccessAt: Date | null;
+
+  @Column({ name: 'delivered_count', type: 'bigint', default: 0 })
+  deliveredCount: string;
+
+  @Column({ name: 'consecutive_failures', type: 'integer', default: 0 })
+  consecutiveFailures: number;
+
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', default: () => 'now()' })
+  nextAttemptAt: Date;
+
+  /** The last 10 failed deliveries, newest first. */
+  @Column({ name: 'last_errors', type: 'jsonb', default: () => "'[]'::jsonb" })
+  lastErrors: LogStreamError[];
+
+  @Column({ name: 'suspended_at', type: 'timestamptz', nullable: true })
+  suspendedAt: Date | null;
+
+  /** The log-streamer instance driving this stream, until `lease_until`. */
+  @Column({ name: 'lease_owner', type: 'text', nullable: true })
+  leaseOwner: string | null;
+
+  @Column({ name: 'lease_until', type: 'timestamptz', nullable: true })
+  leaseUntil: Date | null;
+}
