@@ -20,6 +20,8 @@ export interface RevocationCommand {
   origin: { ip?: string; user_agent?: string; hostname?: string };
 }
 
+const CONNECTION_CACHE_MS = 1000;
+
 export const revocationPath = (name: string) => `/oauth/global-token-revocation/connection/${encodeURIComponent(name)}`;
 
 /**
@@ -30,6 +32,7 @@ export const revocationPath = (name: string) => `/oauth/global-token-revocation/
 @Injectable()
 export class AcceptLogout {
   private readonly log = new Logger(AcceptLogout.name);
+  private readonly connections = new Map<string, { connection: ConnectionEntity | null; until: number }>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -41,10 +44,22 @@ export class AcceptLogout {
     private readonly logs: LogEventRecorder,
   ) {}
 
+  /**
+   * Connections are read at most once a second per name and instance: the hot path of a logout
+   * storm does not re-read a row that changes rarely (a change applies within the second).
+   */
   async findConnection(name: string): Promise<ConnectionEntity> {
+    const cached = this.connections.get(name);
+    if (cached && cached.until > Date.now()) return this.found(name, cached.connection);
     const connection = await this.unlessDatabaseDown(() =>
       this.dataSource.getRepository(ConnectionEntity).findOneBy({ name }),
     );
+    if (this.connections.size > 10_000) this.connections.clear();
+    this.connections.set(name, { connection, until: Date.now() + CONNECTION_CACHE_MS });
+    return this.found(name, connection);
+  }
+
+  private found(name: string, connection: ConnectionEntity | null): ConnectionEntity {
     if (!connection) throw new GtrException(404, 'not_found', `unknown connection "${name}"`);
     return connection;
   }
@@ -68,23 +83,36 @@ export class AcceptLogout {
       refreshTokens: { mode: 'all' },
       acceptedAt: new Date().toISOString(),
     };
-    await this.unlessDatabaseDown(() =>
-      this.dataSource.transaction(async (tx) => {
-        // SPEC §2.5: a jti is accepted once per connection while the token could still be valid.
-        const fresh = await tx.query(
-          `INSERT INTO seen_jtis (connection_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3))
-           ON CONFLICT DO NOTHING RETURNING jti`,
-          [connection.id, claims.jti, (claims.exp as number) + this.config.security.clockSkewSeconds],
-        );
-        if (fresh.length === 0) throw invalidToken('jti has already been used');
-        await tx.query(
-          `INSERT INTO logout_requests (id, initiator, connection_id, connection_name, user_ids, payload, origin)
-           VALUES ($1, 'idp-logout', $2, $3, $4, $5, $6)`,
-          [requestId, connection.id, connection.name, userIds, JSON.stringify(event), JSON.stringify(command.origin)],
-        );
-        await this.outbox.insert(tx, [this.outbox.event(Topics.logoutRequested, userIds[0], requestId, event)]);
-      }),
+    const message = this.outbox.event(Topics.logoutRequested, userIds[0], requestId, event);
+    // One statement, so one round trip and atomic without BEGIN/COMMIT: the replay marker
+    // (SPEC §2.5: a jti is accepted once per connection while the token could be valid), the
+    // request and its event are all written, or — for a replayed jti — none of them.
+    const recorded: { id: string }[] = await this.unlessDatabaseDown(() =>
+      this.dataSource.query(
+        `WITH fresh AS (
+           INSERT INTO seen_jtis (connection_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3))
+           ON CONFLICT DO NOTHING RETURNING jti
+         ), request AS (
+           INSERT INTO logout_requests (id, initiator, connection_id, connection_name, user_ids, payload, origin)
+           SELECT $4, 'idp-logout', $1, $5, $6, $7, $8 FROM fresh RETURNING id
+         )
+         INSERT INTO outbox (topic, message_key, value) SELECT $9, $10, $11 FROM request RETURNING id`,
+        [
+          connection.id,
+          claims.jti,
+          (claims.exp as number) + this.config.security.clockSkewSeconds,
+          requestId,
+          connection.name,
+          userIds,
+          JSON.stringify(event),
+          JSON.stringify(command.origin),
+          message.topic,
+          message.key,
+          message.value,
+        ],
+      ),
     );
+    if (recorded.length === 0) throw invalidToken('jti has already been used');
     this.relay.kick();
     return { requestId, userIds };
   }
