@@ -22,31 +22,23 @@ export class SessionRepository {
     requestId: string,
   ): Promise<TerminatedSession[]> {
     if (scope.mode === 'none') return [];
-    const rows: { id: string; user_id: string }[] =
+    const target =
       scope.mode === 'all'
-        ? await manager.query(
-            `UPDATE sessions SET revoked_at = now(), revoked_by = $2
-             WHERE user_id = ANY($1::text[]) AND revoked_at IS NULL
-               AND created_at <= (SELECT created_at FROM logout_requests WHERE id = $2) RETURNING id, user_id`,
-            [userIds, requestId],
-          )
-        : await manager.query(
-            `UPDATE sessions SET revoked_at = now(), revoked_by = $3
-             WHERE id = $1 AND user_id = ANY($2::text[]) AND revoked_at IS NULL RETURNING id, user_id`,
-            [scope.id, userIds, requestId],
-          );
-    // UPDATE ... RETURNING yields [rows, count] through TypeORM's postgres driver.
-    const terminated = normalise(rows);
-    if (terminated.length === 0) return [];
-    const clients: { session_id: string; client_id: string }[] = await manager.query(
-      `SELECT session_id, client_id FROM session_clients WHERE session_id = ANY($1::text[]) ORDER BY session_id, client_id`,
-      [terminated.map((s) => s.id)],
+        ? `user_id = ANY($1::text[]) AND created_at <= (SELECT created_at FROM logout_requests WHERE id = $2)`
+        : `id = $3 AND user_id = ANY($1::text[])`;
+    // One round trip: terminate, and return each session with the clients that took part in it.
+    const rows: { id: string; user_id: string; client_ids: string[] }[] = await manager.query(
+      `WITH terminated AS (
+         UPDATE sessions SET revoked_at = now(), revoked_by = $2
+         WHERE ${target} AND revoked_at IS NULL RETURNING id, user_id
+       )
+       SELECT t.id, t.user_id,
+              coalesce(array_agg(sc.client_id ORDER BY sc.client_id) FILTER (WHERE sc.client_id IS NOT NULL), '{}') AS client_ids
+       FROM terminated t LEFT JOIN session_clients sc ON sc.session_id = t.id
+       GROUP BY t.id, t.user_id ORDER BY t.id`,
+      scope.mode === 'all' ? [userIds, requestId] : [userIds, requestId, scope.id],
     );
-    const bySession = new Map<string, string[]>();
-    for (const c of clients) bySession.set(c.session_id, [...(bySession.get(c.session_id) ?? []), c.client_id]);
-    return terminated
-      .sort((a, b) => a.id.localeCompare(b.id))
-      .map((s) => ({ sessionId: s.id, userId: s.user_id, clientIds: bySession.get(s.id) ?? [] }));
+    return rows.map((s) => ({ sessionId: s.id, userId: s.user_id, clientIds: s.client_ids }));
   }
 }
 
