@@ -38,21 +38,28 @@ export class LogEventRecorder {
 
   async record(manager: EntityManager, inputs: LogEventInput[]): Promise<LogEvent[]> {
     const events = inputs.map((i) => buildLogEvent(i));
+    const topic = this.outbox.logEventsTopic();
     for (let i = 0; i < events.length; i += 500) {
       const chunk = events.slice(i, i + 500);
-      const params: unknown[] = [];
+      const params: unknown[] = [topic];
       const tuples = chunk.map((e, j) => {
         params.push(e.log_id, e.date, e.type, e.user_id, e.connection, e.client_id, JSON.stringify(e));
-        const b = j * 7;
-        return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`;
+        const b = j * 7 + 1;
+        return `($${b + 1}, $${b + 2}::timestamptz, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`;
       });
+      // One statement per chunk: stored for the query API and queued for <prefix>log-events together.
       await manager.query(
-        `INSERT INTO log_events (log_id, date, type, user_id, connection, client_id, data) VALUES ${tuples.join(', ')}
-         ON CONFLICT (log_id) DO NOTHING`,
+        `WITH input (log_id, date, type, user_id, connection, client_id, json) AS (VALUES ${tuples.join(', ')}),
+         stored AS (
+           INSERT INTO log_events (log_id, date, type, user_id, connection, client_id, data)
+           SELECT log_id, date, type, user_id, connection, client_id, json::jsonb FROM input
+           ON CONFLICT (log_id) DO NOTHING RETURNING log_id
+         )
+         INSERT INTO outbox (topic, message_key, value)
+         SELECT $1, input.log_id, input.json FROM input JOIN stored USING (log_id)`,
         params,
       );
     }
-    await this.outbox.insert(manager, events.map((e) => this.outbox.logEvent(e)));
     return events;
   }
 }

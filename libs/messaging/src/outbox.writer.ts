@@ -38,7 +38,11 @@ export class OutboxWriter {
 
   /** SPEC §5: log-events carries the bare event, keyed by log_id. */
   logEvent(event: LogEvent): OutboxRow {
-    return { topic: prefixed(this.topicPrefix, Topics.logEvents), key: event.log_id, value: JSON.stringify(event) };
+    return { topic: this.logEventsTopic(), key: event.log_id, value: JSON.stringify(event) };
+  }
+
+  logEventsTopic(): string {
+    return prefixed(this.topicPrefix, Topics.logEvents);
   }
 
   async insert(manager: EntityManager, rows: OutboxRow[]): Promise<void> {
