@@ -1,8 +1,21 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { Kafka } from 'kafkajs';
 import { LoggerModule } from 'nestjs-pino';
-import { AppConfig, ConfigModule } from '@ulo/config';
-import { MessagingModule } from '@ulo/messaging';
+import { APP_CONFIG, AppConfig, ConfigModule } from '@ulo/config';
+import { KAFKA, MessagingModule } from '@ulo/messaging';
 import { PersistenceModule } from '@ulo/persistence';
+import { SafeHttpClient } from '@ulo/security';
+import { DeliverLogStreamBatch } from './deliver-log-streams/deliver-log-stream-batch.usecase';
+import { LogStreamDeliveryRepository } from './deliver-log-streams/log-stream-delivery.repository';
+import { LogStreamScheduler } from './deliver-log-streams/log-stream-scheduler.service';
+import { LogEventHandler } from './handlers/log-event.handler';
+import { LogStreamerMetrics } from './metrics/log-streamer.metrics';
+import { MetricsServer } from './metrics/metrics.server';
+import { HttpLogSink } from './sinks/http-log.sink';
+import { KafkaLogSink } from './sinks/kafka-log.sink';
+import { LogSinks } from './sinks/log-sinks';
+import { LogEventStoreRepository } from './store-log-events/log-event-store.repository';
+import { StoreLogEvents } from './store-log-events/store-log-events.usecase';
 
 @Module({})
 export class LogStreamerModule {
@@ -14,6 +27,30 @@ export class LogStreamerModule {
         LoggerModule.forRoot({ pinoHttp: { level: config.logLevel } }),
         PersistenceModule.forRoot(),
         MessagingModule.forRoot('log-streamer'),
+      ],
+      controllers: [LogEventHandler],
+      providers: [
+        LogEventStoreRepository,
+        StoreLogEvents,
+        LogStreamDeliveryRepository,
+        DeliverLogStreamBatch,
+        LogStreamScheduler,
+        {
+          provide: LogStreamerMetrics,
+          inject: [LogStreamDeliveryRepository],
+          useFactory: (streams: LogStreamDeliveryRepository) => new LogStreamerMetrics(() => streams.lag()),
+        },
+        MetricsServer,
+        {
+          provide: SafeHttpClient,
+          inject: [APP_CONFIG],
+          useFactory: (c: AppConfig) => new SafeHttpClient(c.security.allowPrivateNetworkUrls, c.security.outboundTimeoutMs),
+        },
+        {
+          provide: LogSinks,
+          inject: [SafeHttpClient, KAFKA],
+          useFactory: (http: SafeHttpClient, kafka: Kafka) => new LogSinks(new HttpLogSink(http), new KafkaLogSink(kafka), http),
+        },
       ],
     };
   }

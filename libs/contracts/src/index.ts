@@ -5,3 +5,5 @@ export * from './sessions-terminated.event';
 export * from './dead-letter.event';
 export * from './log-event';
 export * from './payload-schemas';
+export * from './log-event.schema';
+export * from './log-stream-envelope';

@@ -1,0 +1,113 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { toLogStreamEnvelope } from '@ulo/contracts';
+import { LogStreamerMetrics } from '../metrics/log-streamer.metrics';
+import { LogSinkException } from '../sinks/log-sink';
+import { LogSinks } from '../sinks/log-sinks';
+import { LogStreamDeliveryRepository } from './log-stream-delivery.repository';
+import { retryDelayMs } from './retry-backoff';
+
+/** This instance's hold on one stream; renewed as it works. */
+export interface StreamLease {
+  streamId: string;
+  owner: string;
+  renewedAt: number;
+}
+
+/** What the stream's loop does next: run again after `waitMs`, or stop driving the stream. */
+export type DeliveryStep = { next: 'run'; waitMs: number } | { next: 'stop'; reason: string };
+
+/**
+ * One step of a stream's delivery loop (SPEC §5): take the next batch from the stream's queue,
+ * at most `LOG_STREAM_BATCH_SIZE` events or whatever waited `LOG_STREAM_BATCH_WINDOW_MS`, deliver
+ * it, then remove it from the queue. At least once: a crash after delivering and before removing
+ * delivers the batch again. A failure keeps the batch queued, schedules a retry with backoff, and
+ * after `LOG_STREAM_MAX_FAILURES` in a row suspends the stream.
+ */
+@Injectable()
+export class DeliverLogStreamBatch {
+  private readonly log = new Logger(DeliverLogStreamBatch.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly streams: LogStreamDeliveryRepository,
+    private readonly sinks: LogSinks,
+    private readonly metrics: LogStreamerMetrics,
+  ) {}
+
+  async execute(lease: StreamLease): Promise<DeliveryStep> {
+    const { batchSize, batchWindowMs, pollIntervalMs, leaseMs, retryBaseMs, retryMaxMs, maxFailures } = this.config.logStreams;
+    // Renew when a third of the lease is gone, so a live owner never loses it between steps.
+    const renew = Date.now() - lease.renewedAt > leaseMs / 3;
+    const stream = await this.streams.load(lease.streamId, lease.owner, renew ? leaseMs : null);
+    if (renew && stream) lease.renewedAt = Date.now();
+    if (!stream) return { next: 'stop', reason: 'lease lost or stream deleted' };
+    if (stream.status !== 'active') {
+      await this.streams.release(stream.id, lease.owner);
+      return { next: 'stop', reason: `stream is ${stream.status}` };
+    }
+    const renewBy = Math.max(50, leaseMs / 3);
+    if (stream.waitMs > 0) return { next: 'run', waitMs: Math.min(stream.waitMs, renewBy) };
+
+    const batch = await this.streams.nextBatch(stream.id, batchSize, batchWindowMs);
+    if (batch.logIds.length === 0) return { next: 'run', waitMs: pollIntervalMs };
+    if (batch.logIds.length < batchSize && batch.dueInMs > 0) {
+      return { next: 'run', waitMs: Math.min(batch.dueInMs, pollIntervalMs) };
+    }
+
+    const started = process.hrtime.bigint();
+    const envelopes = batch.events.map(toLogStreamEnvelope);
+    try {
+      if (envelopes.length > 0) await this.sinks.of(stream.type).deliver(stream, envelopes);
+    } catch (err) {
+      if (!(err instanceof LogSinkException)) throw err;
+      this.observe(stream.type, started);
+      return this.failed(lease, stream.consecutiveFailures, batch.logIds, envelopes.length, err, {
+        retryBaseMs,
+        retryMaxMs,
+        maxFailures,
+      });
+    }
+    this.observe(stream.type, started);
+    const kept = await this.streams.recordSuccess(stream.id, lease.owner, batch.logIds, leaseMs);
+    if (!kept) return { next: 'stop', reason: 'lease lost during delivery' };
+    lease.renewedAt = Date.now();
+    this.metrics.delivered.inc({ stream_id: stream.id }, envelopes.length);
+    return { next: 'run', waitMs: 0 };
+  }
+
+  private async failed(
+    lease: StreamLease,
+    failuresBefore: number,
+    logIds: string[],
+    batchSize: number,
+    err: LogSinkException,
+    policy: { retryBaseMs: number; retryMaxMs: number; maxFailures: number },
+  ): Promise<DeliveryStep> {
+    const failures = failuresBefore + 1;
+    const retryInMs = retryDelayMs(failures, policy.retryBaseMs, policy.retryMaxMs);
+    // The envelopes before the failure reached the sink (JSONOBJECT sends one request per event).
+    const delivered = logIds.slice(0, err.delivered);
+    const status = await this.streams.recordFailure(lease.streamId, lease.owner, {
+      error: err.message,
+      delivered,
+      retryInMs,
+      maxFailures: policy.maxFailures,
+    });
+    this.metrics.failedDeliveries.inc({ stream_id: lease.streamId });
+    this.metrics.failed.inc({ stream_id: lease.streamId }, batchSize - err.delivered);
+    if (err.delivered > 0) this.metrics.delivered.inc({ stream_id: lease.streamId }, err.delivered);
+    if (status === null) return { next: 'stop', reason: 'lease lost during delivery' };
+    if (status === 'suspended') {
+      this.metrics.suspensions.inc({ stream_id: lease.streamId });
+      this.log.warn(`log stream ${lease.streamId} suspended after ${failures} failed deliveries: ${err.message}`);
+      return { next: 'stop', reason: 'suspended' };
+    }
+    this.log.warn(`log stream ${lease.streamId}: delivery ${failures} failed (${err.message}); retrying in ${retryInMs} ms`);
+    return { next: 'run', waitMs: 0 };
+  }
+
+  private observe(type: string, started: bigint): void {
+    this.metrics.deliveryDuration.observe({ type }, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+}

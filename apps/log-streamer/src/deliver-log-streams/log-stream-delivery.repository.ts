@@ -1,0 +1,176 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { LogEvent } from '@ulo/contracts';
+import type { LogStreamSink, LogStreamStatus, LogStreamType } from '@ulo/persistence';
+import type { StreamLag } from '../metrics/log-streamer.metrics';
+
+export interface DrivenStream {
+  id: string;
+  type: LogStreamType;
+  status: LogStreamStatus;
+  sink: LogStreamSink;
+  consecutiveFailures: number;
+  /** Until the next attempt is allowed (retry backoff); 0 when due. */
+  waitMs: number;
+}
+
+export interface QueuedBatch {
+  /** Every queued log_id of the batch, in order, including any whose event is gone from the store. */
+  logIds: string[];
+  events: LogEvent[];
+  /** Until the oldest queued event of the batch has waited the batch window; <= 0 when due. */
+  dueInMs: number;
+}
+
+export interface FailedDelivery {
+  error: string;
+  delivered: string[];
+  retryInMs: number;
+  maxFailures: number;
+}
+
+const ms = (param: string) => `(${param} * interval '1 millisecond')`;
+
+/**
+ * The delivery state of log streams. Each stream is driven by one log-streamer instance at a time:
+ * the one holding its lease (`lease_owner`, `lease_until`); every write here is conditional on
+ * still holding it.
+ */
+@Injectable()
+export class LogStreamDeliveryRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Leases active streams nobody drives (or whose driver stopped renewing). */
+  async claim(owner: string, leaseMs: number, limit: number, alreadyDriven: string[]): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `WITH free AS (
+         SELECT id FROM log_streams
+         WHERE status = 'active' AND NOT (id = ANY ($4::text[]))
+           AND (lease_owner IS NULL OR lease_until < now() OR lease_owner = $1)
+         ORDER BY next_attempt_at
+         LIMIT $3
+         FOR UPDATE SKIP LOCKED),
+       claimed AS (
+         UPDATE log_streams s SET lease_owner = $1, lease_until = now() + ${ms('$2')}
+         FROM free WHERE s.id = free.id
+         RETURNING s.id)
+       SELECT id FROM claimed`,
+      [owner, leaseMs, limit, alreadyDriven],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** The stream, if this owner still holds its lease; `renew` extends the lease as well. */
+  async load(id: string, owner: string, renewForMs: number | null): Promise<DrivenStream | null> {
+    const columns = `id, type, status, sink, consecutive_failures,
+      GREATEST(0, CEIL(EXTRACT(EPOCH FROM (next_attempt_at - now())) * 1000))::int AS wait_ms`;
+    const rows: { id: string; type: LogStreamType; status: LogStreamStatus; sink: LogStreamSink; consecutive_failures: number; wait_ms: number }[] =
+      renewForMs === null
+        ? await this.dataSource.query(`SELECT ${columns} FROM log_streams WHERE id = $1 AND lease_owner = $2`, [id, owner])
+        : await this.dataSource.query(
+            `WITH renewed AS (
+               UPDATE log_streams SET lease_until = now() + ${ms('$3')} WHERE id = $1 AND lease_owner = $2 RETURNING *)
+             SELECT ${columns} FROM renewed`,
+            [id, owner, renewForMs],
+          );
+    const r = rows[0];
+    if (!r) return null;
+    return { id: r.id, type: r.type, status: r.status, sink: r.sink, consecutiveFailures: r.consecutive_failures, waitMs: r.wait_ms };
+  }
+
+  /** The next events the stream has to deliver, oldest log_id first. */
+  async nextBatch(streamId: string, size: number, windowMs: number): Promise<QueuedBatch> {
+    const rows: { log_id: string; data: LogEvent | null; due_in_ms: number }[] = await this.dataSource.query(
+      `SELECT q.log_id, e.data,
+              CEIL(EXTRACT(EPOCH FROM (q.enqueued_at + ${ms('$3')} - now())) * 1000)::int AS due_in_ms
+       FROM log_stream_queue q LEFT JOIN log_events e ON e.log_id = q.log_id
+       WHERE q.stream_id = $1
+       ORDER BY q.log_id
+       LIMIT $2`,
+      [streamId, size, windowMs],
+    );
+    return {
+      logIds: rows.map((r) => r.log_id),
+      events: rows.filter((r) => r.data !== null).map((r) => r.data as LogEvent),
+      dueInMs: rows.length ? Math.min(...rows.map((r) => r.due_in_ms)) : 0,
+    };
+  }
+
+  /** The batch was delivered: it leaves the queue, the stream is healthy. False if the lease was lost. */
+  async recordSuccess(streamId: string, owner: string, logIds: string[], leaseMs: number): Promise<boolean> {
+    return this.dataSource.transaction(async (tx) => {
+      const rows: unknown[] = await tx.query(
+        `WITH delivered AS (
+           UPDATE log_streams SET
+             last_delivered_log_id = $3, last_success_at = now(), delivered_count = delivered_count + $4,
+             consecutive_failures = 0, next_attempt_at = now(), lease_until = now() + ${ms('$5')}
+           WHERE id = $1 AND lease_owner = $2
+           RETURNING id)
+         SELECT id FROM delivered`,
+        [streamId, owner, logIds[logIds.length - 1], logIds.length, leaseMs],
+      );
+      if (rows.length === 0) return false;
+      await tx.query(`DELETE FROM log_stream_queue WHERE stream_id = $1 AND log_id = ANY ($2::text[])`, [streamId, logIds]);
+      return true;
+    });
+  }
+
+  /**
+   * The delivery failed (after `delivered` reached the sink): schedules the retry, keeps the last
+   * 10 errors, and suspends the stream once `maxFailures` deliveries in a row have failed.
+   * Returns the stream's status afterwards, or null if the lease was lost.
+   */
+  async recordFailure(streamId: string, owner: string, failure: FailedDelivery): Promise<LogStreamStatus | null> {
+    return this.dataSource.transaction(async (tx) => {
+      const delivered = failure.delivered;
+      const rows: { status: LogStreamStatus }[] = await tx.query(
+        `WITH failed AS (
+           UPDATE log_streams SET
+             consecutive_failures = consecutive_failures + 1,
+             last_errors = (
+               SELECT COALESCE(jsonb_agg(t.e ORDER BY t.i), '[]'::jsonb)
+               FROM (SELECT e, i FROM jsonb_array_elements(
+                       jsonb_build_array(jsonb_build_object('at', now(), 'error', $3::text)) || last_errors)
+                       WITH ORDINALITY AS a (e, i)
+                     ORDER BY i LIMIT 10) t),
+             next_attempt_at = now() + ${ms('$4')},
+             status = CASE WHEN status = 'active' AND consecutive_failures + 1 >= $5 THEN 'suspended' ELSE status END,
+             suspended_at = CASE WHEN status = 'active' AND consecutive_failures + 1 >= $5 THEN now() ELSE suspended_at END,
+             lease_owner = CASE WHEN status = 'active' AND consecutive_failures + 1 >= $5 THEN NULL ELSE lease_owner END,
+             lease_until = CASE WHEN status = 'active' AND consecutive_failures + 1 >= $5 THEN NULL ELSE lease_until END,
+             last_delivered_log_id = COALESCE($6, last_delivered_log_id),
+             last_success_at = CASE WHEN $7 > 0 THEN now() ELSE last_success_at END,
+             delivered_count = delivered_count + $7
+           WHERE id = $1 AND lease_owner = $2
+           RETURNING status)
+         SELECT status FROM failed`,
+        [streamId, owner, failure.error, failure.retryInMs, failure.maxFailures, delivered[delivered.length - 1] ?? null, delivered.length],
+      );
+      if (rows.length === 0) return null;
+      if (delivered.length > 0) {
+        await tx.query(`DELETE FROM log_stream_queue WHERE stream_id = $1 AND log_id = ANY ($2::text[])`, [streamId, delivered]);
+      }
+      return rows[0].status;
+    });
+  }
+
+  async release(streamId: string, owner: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE log_streams SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`,
+      [streamId, owner],
+    );
+  }
+
+  /** On shutdown: another instance may take the streams over at once. */
+  async releaseAll(owner: string): Promise<void> {
+    await this.dataSource.query(`UPDATE log_streams SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1`, [owner]);
+  }
+
+  async lag(): Promise<StreamLag> {
+    const rows: { id: string; status: string; lag: number }[] = await this.dataSource.query(
+      `SELECT s.id, s.status, (SELECT count(*) FROM log_stream_queue q WHERE q.stream_id = s.id)::int AS lag
+       FROM log_streams s`,
+    );
+    return rows.map((r) => ({ streamId: r.id, status: r.status, lag: r.lag }));
+  }
+}

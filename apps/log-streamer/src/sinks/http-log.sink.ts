@@ -1,0 +1,44 @@
+import type { LogStreamEnvelope } from '@ulo/contracts';
+import type { HttpLogStreamSink } from '@ulo/persistence';
+import { OutboundRequestException, SafeHttpClient, UnsafeUrlException } from '@ulo/security';
+import { httpBodiesOf } from './http-batch.format';
+import { LogSink, LogSinkException, SinkTarget } from './log-sink';
+
+/**
+ * SPEC §5 `type: "http"`: POSTs through the one safe client (URL rules, private addresses refused
+ * at connect time, a deadline, no redirects). Any answer but 2xx is a failed delivery.
+ */
+export class HttpLogSink implements LogSink {
+  constructor(private readonly http: SafeHttpClient) {}
+
+  async deliver(target: SinkTarget, batch: LogStreamEnvelope[]): Promise<void> {
+    const sink = target.sink as HttpLogStreamSink;
+    const headers: Record<string, string> = {};
+    for (const { header, value } of sink.httpCustomHeaders ?? []) headers[header.toLowerCase()] = value;
+    headers['content-type'] = sink.httpContentType;
+    headers['user-agent'] = 'universal-logout-log-streamer';
+    // Sent exactly as configured: "Bearer …", "Basic …" or a bare token (SPEC §5).
+    if (sink.httpAuthorization) headers.authorization = sink.httpAuthorization;
+
+    let delivered = 0;
+    for (const { body, count } of httpBodiesOf(sink.httpContentFormat, batch)) {
+      let status: number;
+      let answer: string;
+      try {
+        const res = await this.http.send('POST', sink.httpEndpoint, { headers, body });
+        status = res.status;
+        answer = res.body;
+      } catch (err) {
+        if (err instanceof OutboundRequestException || err instanceof UnsafeUrlException) {
+          throw new LogSinkException(`POST ${sink.httpEndpoint} failed: ${err.message}`, delivered);
+        }
+        throw err;
+      }
+      if (status < 200 || status > 299) {
+        const excerpt = answer.slice(0, 200).replace(/\s+/g, ' ').trim();
+        throw new LogSinkException(`POST ${sink.httpEndpoint} answered ${status}${excerpt ? `: ${excerpt}` : ''}`, delivered);
+      }
+      delivered += count;
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import { Logger } from '@nestjs/common';
+import { Kafka, Partitioners, Producer } from 'kafkajs';
+import { LogStreamEnvelope, TopicPartitions, Topics } from '@ulo/contracts';
+import type { KafkaLogStreamSink } from '@ulo/persistence';
+import { LogSink, LogSinkException, SinkTarget } from './log-sink';
+
+/**
+ * SPEC §5 `type: "kafka"`: re-publishes the stream's events to `sink.topic`, key `log_id`, value
+ * the envelope `{"log_id", "data"}`, with acks from all in-sync replicas. The topic is created
+ * when missing (the broker does not auto-create).
+ */
+export class KafkaLogSink implements LogSink {
+  private readonly log = new Logger(KafkaLogSink.name);
+  private producer: Producer | null = null;
+  private connecting: Promise<Producer> | null = null;
+  private readonly knownTopics = new Set<string>();
+
+  constructor(private readonly kafka: Kafka) {}
+
+  async deliver(target: SinkTarget, batch: LogStreamEnvelope[]): Promise<void> {
+    const { topic } = target.sink as KafkaLogStreamSink;
+    try {
+      await this.ensureTopic(topic);
+      const producer = await this.connected();
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: batch.map((e) => ({ key: e.log_id, value: JSON.stringify(e) })),
+      });
+    } catch (err) {
+      throw new LogSinkException(`publishing to ${topic} failed: ${(err as Error).message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    const producer = this.producer ?? (await this.connecting?.catch(() => null));
+    this.producer = null;
+    this.connecting = null;
+    await producer?.disconnect();
+  }
+
+  private async connected(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    this.connecting ??= (async () => {
+      const producer = this.kafka.producer({
+        allowAutoTopicCreation: false,
+        retry: { retries: 2 },
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await producer.connect();
+      this.producer = producer;
+      return producer;
+    })().finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  private async ensureTopic(topic: string): Promise<void> {
+    if (this.knownTopics.has(topic)) return;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const created = await admin.createTopics({
+        topics: [{ topic, numPartitions: TopicPartitions[Topics.logEvents], replicationFactor: -1 }],
+        waitForLeaders: true,
+      });
+      if (created) this.log.log(`created topic ${topic} for log streams`);
+    } catch (err) {
+      // Another instance created it first.
+      if (!/already exists/i.test((err as Error).message)) throw err;
+    } finally {
+      await admin.disconnect();
+    }
+    this.knownTopics.add(topic);
+  }
+}

@@ -1,0 +1,27 @@
+import type { LogStreamEnvelope } from '@ulo/contracts';
+import type { LogStreamSink, LogStreamType } from '@ulo/persistence';
+
+/** What a sink needs of a stream. */
+export interface SinkTarget {
+  id: string;
+  type: LogStreamType;
+  sink: LogStreamSink;
+}
+
+/**
+ * A delivery that failed. `delivered` envelopes (a prefix of the batch) reached the sink before
+ * the failure and need not be sent again.
+ */
+export class LogSinkException extends Error {
+  constructor(
+    message: string,
+    readonly delivered = 0,
+  ) {
+    super(message);
+  }
+}
+
+/** The port every sink implements: deliver a batch, in order, or throw LogSinkException. */
+export interface LogSink {
+  deliver(target: SinkTarget, batch: LogStreamEnvelope[]): Promise<void>;
+}

@@ -1,0 +1,95 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { LogEvent } from '@ulo/contracts';
+import { LogStreamerMetrics } from '../metrics/log-streamer.metrics';
+import { LogEventStoreRepository } from './log-event-store.repository';
+
+interface Waiting {
+  event: LogEvent;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+const MAX_GROUP = 500;
+
+/** PostgreSQL unreachable: every event of the group fails alike; splitting the group would not help. */
+function isConnectionError(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: string; message?: string };
+  if (code && (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P01|57P03)$/.test(code) || code.startsWith('08'))) return true;
+  return /Connection terminated|connect ECONNREFUSED/.test(message ?? '');
+}
+
+/**
+ * Issue #5, step 1 of the log-streamer: each consumed event is stored once (producers usually
+ * stored it already; the insert is idempotent by log_id) and, the first time it is seen, queued
+ * for every matching log stream, all in one transaction: an event is queued exactly when it is
+ * stored, and a redelivered event is not queued again.
+ *
+ * Handlers of different partitions call `execute` concurrently; their events are committed
+ * together (a group commit), so throughput does not hang on one commit per event.
+ */
+@Injectable()
+export class StoreLogEvents {
+  private readonly log = new Logger(StoreLogEvents.name);
+  private waiting: Waiting[] = [];
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: LogEventStoreRepository,
+    private readonly metrics: LogStreamerMetrics,
+  ) {}
+
+  /** Resolves once the event is committed; rejects with the database error otherwise. */
+  execute(event: LogEvent): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ event, resolve, reject });
+      this.flushing ??= this.flush().finally(() => {
+        this.flushing = null;
+      });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.waiting.length > 0) {
+      // One turn of the event loop, so that the other partitions' handlers join this commit.
+      await new Promise((r) => setImmediate(r));
+      const group = this.waiting.splice(0, MAX_GROUP);
+      try {
+        await this.commit(group.map((w) => w.event));
+        group.forEach((w) => w.resolve());
+      } catch (err) {
+        if (group.length === 1 || isConnectionError(err)) {
+          group.forEach((w) => w.reject(err));
+          continue;
+        }
+        // One bad event must not fail its neighbours (they would be retried and dead-lettered
+        // with it): commit them one by one.
+        this.log.warn(`storing ${group.length} log events together failed (${(err as Error).message}); storing one by one`);
+        for (const w of group) {
+          await this.commit([w.event]).then(w.resolve, w.reject);
+        }
+      }
+    }
+  }
+
+  private async commit(events: LogEvent[]): Promise<void> {
+    const unique = [...new Map(events.map((e) => [e.log_id, e])).values()].sort((a, b) =>
+      a.log_id < b.log_id ? -1 : a.log_id > b.log_id ? 1 : 0,
+    );
+    const inserted = await this.dataSource.transaction(async (tx) => {
+      const added = await this.store.insertMissing(tx, unique);
+      const fresh = await this.store.markFannedOut(
+        tx,
+        unique.map((e) => e.log_id),
+      );
+      await this.store.enqueue(
+        tx,
+        unique.filter((e) => fresh.has(e.log_id)),
+      );
+      return added;
+    });
+    this.metrics.persisted.inc({ path: 'log-streamer' }, inserted);
+    this.metrics.persisted.inc({ path: 'producer' }, unique.length - inserted);
+  }
+}
