@@ -84,7 +84,9 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     });
   }
 
-  private async handleMessage({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+  private async handleMessage(payload: EachMessagePayload): Promise<void> {
+    const { topic, partition, message } = payload;
+    const heartbeat = () => payload.heartbeat();
     const logical = topic.slice(this.options.topicPrefix.length);
     const handler = this.getHandlerByPattern(logical);
     if (!handler) return;

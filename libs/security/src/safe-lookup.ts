@@ -11,7 +11,7 @@ export function safeLookup(allowPrivateNetwork: boolean) {
   return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, []);
-      const list = addresses as LookupAddress[];
+      const list = addresses;
       const refused = !allowPrivateNetwork && list.some((a) => isPrivateAddress(a.address));
       if (refused) {
         const error: NodeJS.ErrnoException = new Error(`${hostname} resolves to a private network address`);

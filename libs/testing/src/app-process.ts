@@ -26,8 +26,8 @@ export class AppProcess {
     });
     const logFile = join(logDir, `${app}-${child.pid}.log`);
     const log = createWriteStream(logFile);
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     return new AppProcess(app, child, exited, logFile);
   }

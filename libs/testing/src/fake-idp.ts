@@ -88,7 +88,7 @@ export class FakeIdp {
       exp: now + 300,
       ...options.claims,
     })
-      .setProtectedHeader(header as never)
+      .setProtectedHeader(header)
       .sign(key.privateKey);
   }
 

@@ -14,7 +14,7 @@ describe('back-channel retry policy (SPEC §4 Delivery)', () => {
     [503, 'retry'],
     [null, 'retry'],
   ])('status %s → %s', (status, kind) => {
-    expect(verdictFor(status as number | null, 1, 0, settings, () => 1).kind).toBe(kind);
+    expect(verdictFor(status, 1, 0, settings, () => 1).kind).toBe(kind);
   });
 
   it('backs off exponentially up to the maximum, with jitter below the ceiling', () => {

@@ -22,7 +22,7 @@ export class TerminateSessions {
     private readonly relay: OutboxRelay,
   ) {}
 
-  async execute(request: LogoutRequested, heartbeat: () => Promise<void> = async () => undefined): Promise<number> {
+  async execute(request: LogoutRequested, heartbeat: () => Promise<void> = () => Promise.resolve()): Promise<number> {
     const count = await this.dataSource.transaction(async (tx) => {
       const locked = await this.requests.lock(tx, request.requestId);
       if (!locked) throw new PoisonMessageException(`unknown logout request ${request.requestId}`);

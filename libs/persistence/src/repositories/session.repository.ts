@@ -43,5 +43,5 @@ export class SessionRepository {
 }
 
 export function normalise<T>(result: T[] | [T[], number]): T[] {
-  return Array.isArray(result[0]) && typeof result[1] === 'number' ? (result[0] as T[]) : (result as T[]);
+  return Array.isArray(result[0]) && typeof result[1] === 'number' ? (result[0]) : (result as T[]);
 }

@@ -31,7 +31,7 @@ export function validateConnectionOptions(
   delete options.signingCert;
 
   for (const key of stringOptions) {
-    if (options[key] !== undefined && (typeof options[key] !== 'string' || (options[key] as string).length === 0)) {
+    if (options[key] !== undefined && (typeof options[key] !== 'string' || (options[key]).length === 0)) {
       throw new InvalidConnectionOptionsException(`options.${key} must be a non-empty string`);
     }
   }
@@ -39,7 +39,7 @@ export function validateConnectionOptions(
     if (options[key] === undefined) continue;
     if (typeof options[key] !== 'string') throw new InvalidConnectionOptionsException(`options.${key} must be a URL`);
     try {
-      assertSafeUrlSyntax(options[key] as string, allowPrivateNetwork);
+      assertSafeUrlSyntax(options[key], allowPrivateNetwork);
     } catch (err) {
       if (err instanceof UnsafeUrlException) {
         throw new InvalidConnectionOptionsException(`options.${key} ${err.message}`);
