@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 export type LogStreamType = 'http' | 'kafka';
 export type LogStreamStatus = 'active' | 'paused' | 'suspended';
@@ -35,6 +35,8 @@ export interface LogStreamError {
  * (`log_stream_queue`); `last_delivered_log_id` and the counters are for operators.
  */
 @Entity({ name: 'log_streams' })
+@Check('log_streams_type_check', `type IN ('http', 'kafka')`)
+@Check('log_streams_status_check', `status IN ('active', 'paused', 'suspended')`)
 export class LogStreamEntity {
   @PrimaryColumn({ type: 'text' })
   id: string;
@@ -51,7 +53,7 @@ export class LogStreamEntity {
   @Column({ type: 'jsonb' })
   sink: LogStreamSink;
 
-  @Column({ type: 'jsonb', default: () => "'[]'::jsonb" })
+  @Column({ type: 'jsonb', default: [] })
   filters: LogStreamFilter[];
 
   /** The filters' category names, for matching in SQL; empty: every event. */
@@ -80,7 +82,7 @@ export class LogStreamEntity {
   nextAttemptAt: Date;
 
   /** The last 10 failed deliveries, newest first. */
-  @Column({ name: 'last_errors', type: 'jsonb', default: () => "'[]'::jsonb" })
+  @Column({ name: 'last_errors', type: 'jsonb', default: [] })
   lastErrors: LogStreamError[];
 
   @Column({ name: 'suspended_at', type: 'timestamptz', nullable: true })
