@@ -4,6 +4,7 @@ import {
   BackchannelDeliveryEntity,
   ClientEntity,
   ConnectionEntity,
+  LogStreamEntity,
   RefreshTokenEntity,
   SessionClientEntity,
   SessionEntity,
@@ -28,6 +29,10 @@ import { SessionsService } from './sessions/sessions.service';
 import { UserSessionsController } from './sessions/user-sessions.controller';
 import { UsersController } from './users/users.controller';
 import { UsersService } from './users/users.service';
+import { LogsController } from './logs/logs.controller';
+import { LogsService } from './logs/logs.service';
+import { LogStreamsController } from './log-streams/log-streams.controller';
+import { LogStreamsService } from './log-streams/log-streams.service';
 import { RequestRevocation } from '../revocation/request-revocation.usecase';
 
 /** SPEC §6: the Management API under /api/v2, every route behind the management token guard. */
@@ -41,6 +46,7 @@ import { RequestRevocation } from '../revocation/request-revocation.usecase';
       SessionEntity,
       SessionClientEntity,
       RefreshTokenEntity,
+      LogStreamEntity,
       BackchannelDeliveryEntity,
     ]),
   ],
@@ -52,6 +58,8 @@ import { RequestRevocation } from '../revocation/request-revocation.usecase';
     UserSessionsController,
     RefreshTokensController,
     UserRefreshTokensController,
+    LogsController,
+    LogStreamsController,
     SigningKeysController,
     BackchannelDeliveriesController,
   ],
@@ -65,6 +73,8 @@ import { RequestRevocation } from '../revocation/request-revocation.usecase';
     RefreshTokensService,
     RefreshTokenRevocations,
     RequestRevocation,
+    LogsService,
+    LogStreamsService,
     SigningKeys,
   ],
   exports: [SigningKeys],

@@ -1,0 +1,201 @@
+import { RunningGateway, startGateway } from './gateway.harness';
+
+describe('Management API: log streams (SPEC §5, §6)', () => {
+  let gw: RunningGateway;
+  const secret = 'Bearer s3cr3t-siem-token';
+  const httpBody = (sink: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
+    name: 'SIEM',
+    type: 'http',
+    sink: { httpEndpoint: 'https://siem.example.com/ingest', httpAuthorization: secret, ...sink },
+    ...extra,
+  });
+  const count = async () => (await gw.dataSource.query('SELECT count(*)::int AS n FROM log_streams'))[0].n as number;
+
+  beforeAll(async () => {
+    // Production URL rules: https only, no private addresses.
+    gw = await startGateway({ ALLOW_PRIVATE_NETWORK_URLS: 'false', KAFKA_TOPIC_PREFIX: 'ulo.' });
+  });
+  afterAll(async () => gw.close());
+
+  it('refuses a call without a valid token with 401', async () => {
+    expect((await gw.api('GET', '/api/v2/log-streams', undefined, null)).status).toBe(401);
+    expect((await gw.api('POST', '/api/v2/log-streams', httpBody(), 'wrong')).status).toBe(401);
+  });
+
+  it('creates an http stream with the defaults, and never returns its Authorization', async () => {
+    const res = await gw.api('POST', '/api/v2/log-streams', httpBody({ httpCustomHeaders: [{ header: 'X-Tenant', value: 'acme' }] }));
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({
+      id: expect.stringMatching(/^lst_[A-Za-z0-9]{16}$/),
+      name: 'SIEM',
+      type: 'http',
+      status: 'active',
+      sink: {
+        httpEndpoint: 'https://siem.example.com/ingest',
+        httpContentType: 'application/json',
+        httpContentFormat: 'JSONARRAY',
+        httpCustomHeaders: [{ header: 'X-Tenant', value: 'acme' }],
+      },
+      filters: [],
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+      health: {
+        lag: 0,
+        last_delivered_log_id: null,
+        last_success_at: null,
+        delivered: 0,
+        consecutive_failures: 0,
+        next_attempt_at: null,
+        suspended_at: null,
+        last_errors: [],
+      },
+    });
+    const fetched = await gw.api('GET', `/api/v2/log-streams/${res.body.id}`);
+    expect(fetched.body).toEqual(res.body);
+    const listed = await gw.api('GET', '/api/v2/log-streams');
+    for (const body of [res.body, fetched.body, listed.body]) expect(JSON.stringify(body)).not.toContain(secret);
+    // Kept, to be sent verbatim.
+    const [row] = await gw.dataSource.query('SELECT sink FROM log_streams WHERE id = $1', [res.body.id]);
+    expect(row.sink.httpAuthorization).toBe(secret);
+  });
+
+  it('creates a kafka stream with category filters, paused if asked', async () => {
+    const res = await gw.api('POST', '/api/v2/log-streams', {
+      name: 'downstream',
+      type: 'kafka',
+      sink: { topic: 'siem.logouts' },
+      filters: [
+        { type: 'category', name: 'auth.logout.success' },
+        { type: 'category', name: 'auth.logout.fail' },
+      ],
+      status: 'paused',
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      type: 'kafka',
+      status: 'paused',
+      sink: { topic: 'siem.logouts' },
+      filters: [
+        { type: 'category', name: 'auth.logout.success' },
+        { type: 'category', name: 'auth.logout.fail' },
+      ],
+    });
+    const [row] = await gw.dataSource.query('SELECT categories FROM log_streams WHERE id = $1', [res.body.id]);
+    expect(row.categories).toEqual(['auth.logout.success', 'auth.logout.fail']);
+  });
+
+  it.each([
+    [{ type: 'http', sink: { httpEndpoint: 'https://siem.example.com' } }, /name/],
+    [{ name: 'x', type: 'syslog', sink: {} }, /type must be one of: http, kafka/],
+    [{ name: 'x', type: 'http' }, /sink must be an object/],
+    [httpBody({ httpEndpoint: 'http://siem.example.com/ingest' }), /sink.httpEndpoint must use https/],
+    [httpBody({ httpEndpoint: 'https://127.0.0.1/ingest' }), /sink.httpEndpoint must not point at a loopback or private network address/],
+    [httpBody({ httpEndpoint: 'https://192.168.1.10/ingest' }), /private network address/],
+    [httpBody({ httpEndpoint: 'https://localhost/ingest' }), /loopback/],
+    [httpBody({ httpContentFormat: 'CSV' }), /sink.httpContentFormat must be one of: JSONARRAY, JSONLINES, JSONOBJECT/],
+    [httpBody({ httpCustomHeaders: [{ header: 'Content-Type', value: 'text/plain' }] }), /set by the service/],
+    [httpBody({ httpAuthorization: 'Bearer x\nX-Injected: 1' }), /must not contain line breaks/],
+    [httpBody({ topic: 'x' }), /sink.topic is not a member of an http sink/],
+    [{ name: 'k', type: 'kafka', sink: { topic: 'bad topic' } }, /sink.topic must be 1 to 249 letters/],
+    [{ name: 'k', type: 'kafka', sink: { topic: 'ulo.log-events' } }, /one of the service's own topics/],
+    [{ name: 'k', type: 'kafka', sink: {} }, /sink.topic is required/],
+    [httpBody({}, { filters: [{ type: 'category', name: 'auth.login.success' }] }), /filters\[0\].name must be one of/],
+    [httpBody({}, { filters: 'auth.logout.fail' }), /filters must be an array/],
+    [httpBody({}, { status: 'suspended' }), /status must be one of: active, paused/],
+    [httpBody({}, { color: 'blue' }), /property color should not exist/],
+  ])('answers 400 with a clear message to %j, and creates nothing', async (body, message) => {
+    const before = await count();
+    const res = await gw.api('POST', '/api/v2/log-streams', body);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.anything() });
+    expect(JSON.stringify(res.body.message)).toMatch(message);
+    expect(await count()).toBe(before);
+  });
+
+  it('answers 404 for an unknown id on GET, PATCH and DELETE', async () => {
+    expect((await gw.api('GET', '/api/v2/log-streams/lst_unknown')).status).toBe(404);
+    expect((await gw.api('PATCH', '/api/v2/log-streams/lst_unknown', { status: 'paused' })).status).toBe(404);
+    expect((await gw.api('DELETE', '/api/v2/log-streams/lst_unknown')).status).toBe(404);
+  });
+
+  it('patches the sink member by member, keeping the Authorization unless replaced or removed', async () => {
+    const { body: created } = await gw.api('POST', '/api/v2/log-streams', httpBody());
+    const path = `/api/v2/log-streams/${created.id}`;
+    const sinkInDb = async () => (await gw.dataSource.query('SELECT sink FROM log_streams WHERE id = $1', [created.id]))[0].sink;
+
+    const patched = await gw.api('PATCH', path, { name: 'SIEM (lines)', sink: { httpContentFormat: 'JSONLINES' } });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ name: 'SIEM (lines)', sink: { httpEndpoint: 'https://siem.example.com/ingest', httpContentFormat: 'JSONLINES' } });
+    expect((await sinkInDb()).httpAuthorization).toBe(secret);
+
+    expect((await gw.api('PATCH', path, { sink: { httpAuthorization: 'Basic bmV3' } })).status).toBe(200);
+    expect((await sinkInDb()).httpAuthorization).toBe('Basic bmV3');
+    expect((await gw.api('PATCH', path, { sink: { httpAuthorization: null } })).status).toBe(200);
+    expect(await sinkInDb()).not.toHaveProperty('httpAuthorization');
+
+    const bad = await gw.api('PATCH', path, { sink: { httpEndpoint: 'http://siem.example.com' } });
+    expect(bad.status).toBe(400);
+    expect((await sinkInDb()).httpEndpoint).toBe('https://siem.example.com/ingest');
+    // The type stays: a kafka member does not belong to an http sink.
+    expect((await gw.api('PATCH', path, { sink: { topic: 'x' } })).status).toBe(400);
+    expect((await gw.api('PATCH', path, { type: 'kafka' })).status).toBe(400);
+  });
+
+  it('pauses, and reactivates a suspended stream with a fresh failure count', async () => {
+    const { body: created } = await gw.api('POST', '/api/v2/log-streams', httpBody());
+    const path = `/api/v2/log-streams/${created.id}`;
+    expect((await gw.api('PATCH', path, { status: 'paused' })).body.status).toBe('paused');
+
+    // As the log-streamer leaves a stream that kept failing:
+    await gw.dataSource.query(
+      `UPDATE log_streams SET status = 'suspended', consecutive_failures = 20, suspended_at = now(),
+         next_attempt_at = now() + interval '5 minutes',
+         last_errors = '[{"at": "2026-01-01T00:00:00Z", "error": "POST https://siem.example.com/ingest answered 503"}]'
+       WHERE id = $1`,
+      [created.id],
+    );
+    const suspended = await gw.api('GET', path);
+    expect(suspended.body).toMatchObject({
+      status: 'suspended',
+      health: { consecutive_failures: 20, suspended_at: expect.any(String), last_errors: [{ error: expect.stringMatching(/503/) }] },
+    });
+    expect((await gw.api('PATCH', path, { status: 'suspended' })).status).toBe(400);
+
+    const resumed = await gw.api('PATCH', path, { status: 'active' });
+    expect(resumed.status).toBe(200);
+    expect(resumed.body).toMatchObject({ status: 'active', health: { consecutive_failures: 0, suspended_at: null } });
+    // The errors stay visible; the next attempt is due at once.
+    expect(resumed.body.health.last_errors).toHaveLength(1);
+    const [row] = await gw.dataSource.query('SELECT next_attempt_at <= now() AS due FROM log_streams WHERE id = $1', [created.id]);
+    expect(row.due).toBe(true);
+  });
+
+  it('shows the lag (events queued, not delivered) and deletes the stream with its queue', async () => {
+    const { body: created } = await gw.api('POST', '/api/v2/log-streams', httpBody());
+    await gw.dataSource.query(
+      `INSERT INTO log_stream_queue (stream_id, log_id) SELECT $1, 'LOG' || g FROM generate_series(1, 42) g`,
+      [created.id],
+    );
+    expect((await gw.api('GET', `/api/v2/log-streams/${created.id}`)).body.health.lag).toBe(42);
+    expect((await gw.api('DELETE', `/api/v2/log-streams/${created.id}`)).status).toBe(204);
+    expect((await gw.api('GET', `/api/v2/log-streams/${created.id}`)).status).toBe(404);
+    expect((await gw.dataSource.query('SELECT count(*)::int AS n FROM log_stream_queue WHERE stream_id = $1', [created.id]))[0].n).toBe(0);
+  });
+
+  it('pages with from/take', async () => {
+    await gw.dataSource.query('DELETE FROM log_streams');
+    for (let i = 0; i < 5; i++) await gw.api('POST', '/api/v2/log-streams', httpBody({}, { name: `s${i}` }));
+    const seen: string[] = [];
+    let from: string | undefined;
+    do {
+      const page = await gw.api('GET', `/api/v2/log-streams?take=2${from ? `&from=${from}` : ''}`);
+      expect(page.status).toBe(200);
+      expect(page.body.log_streams.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.log_streams.map((s: { id: string }) => s.id));
+      from = page.body.next;
+    } while (from);
+    expect(seen).toHaveLength(5);
+    expect([...seen].sort()).toEqual(seen);
+    expect((await gw.api('GET', '/api/v2/log-streams?take=101')).status).toBe(400);
+  });
+});
