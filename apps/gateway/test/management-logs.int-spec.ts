@@ -2,7 +2,6 @@ import { ulid } from 'ulid';
 import { LogEvent, LogEventType } from '@ulo/contracts';
 import { RunningGateway, startGateway } from './gateway.harness';
 
-const DAY = 24 * 3600 * 1000;
 const start = Date.parse('2026-03-01T00:00:00Z');
 const types: LogEventType[] = ['universal_logout_succeeded', 'universal_logout_failed', 'srrt', 'oidc_backchannel_logout_succeeded'];
 

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { LogEvent, Topics, logEventSchema } from '@ulo/contracts';
+import { Topics, logEventSchema } from '@ulo/contracts';
 import { PoisonMessageException } from '@ulo/messaging';
 import { StoreLogEvents } from '../store-log-events/store-log-events.usecase';
 
@@ -16,6 +16,6 @@ export class LogEventHandler {
       const issue = parsed.error.issues[0];
       throw new PoisonMessageException(`invalid log event: ${issue.path.join('.') || 'value'}: ${issue.message}`);
     }
-    await this.storeLogEvents.execute(parsed.data as LogEvent);
+    await this.storeLogEvents.execute(parsed.data);
   }
 }

@@ -95,12 +95,13 @@ export function validateHttpSink(sink: unknown, allowPrivateNetwork: boolean): H
       if (!isObject(h) || Object.keys(h).some((k) => k !== 'header' && k !== 'value')) {
         return fail(`${what} must be an object {header, value}`);
       }
-      if (typeof h.header !== 'string' || !HEADER_NAME.test(h.header)) fail(`${what}.header must be an HTTP header name`);
-      const name = (h.header as string).toLowerCase();
-      if (RESERVED_HEADERS.has(name)) fail(`${what}.header "${h.header}" is set by the service and cannot be customised`);
-      if (seen.has(name)) fail(`${what}.header "${h.header}" appears more than once`);
+      const header = h.header;
+      if (typeof header !== 'string' || !HEADER_NAME.test(header)) return fail(`${what}.header must be an HTTP header name`);
+      const name = header.toLowerCase();
+      if (RESERVED_HEADERS.has(name)) fail(`${what}.header "${header}" is set by the service and cannot be customised`);
+      if (seen.has(name)) fail(`${what}.header "${header}" appears more than once`);
       seen.add(name);
-      return { header: h.header as string, value: headerText(h.value, `${what}.value`) };
+      return { header, value: headerText(h.value, `${what}.value`) };
     });
   }
   return result;

@@ -86,10 +86,10 @@ export class LogStreamsService {
     const existing = await this.find(id);
     const patch: QueryDeepPartialEntity<LogStreamEntity> = {};
     if (dto.name !== undefined) patch.name = dto.name;
-    if (dto.sink !== undefined) patch.sink = this.validSink(existing.type, { ...existing.sink, ...dto.sink }) as never;
+    if (dto.sink !== undefined) patch.sink = this.validSink(existing.type, { ...existing.sink, ...dto.sink });
     if (dto.filters !== undefined) {
       const filters = this.validFilters(dto.filters);
-      patch.filters = filters as never;
+      patch.filters = filters;
       patch.categories = filters.map((f) => f.name);
     }
     if (dto.status === 'paused') patch.status = 'paused';
