@@ -1,6 +1,12 @@
 import { InitialSchema1764086400000 } from './1764086400000-initial-schema';
 import { LogStreams1764172800000 } from './1764172800000-log-streams';
 import { Backchannel1764259200000 } from './1764259200000-backchannel';
+import { OutboxAutovacuum1764345600000 } from './1764345600000-outbox-autovacuum';
 
 /** In order. A landed migration is never edited; a change is a new file. */
-export const migrations = [InitialSchema1764086400000, Backchannel1764259200000, LogStreams1764172800000];
+export const migrations = [
+  InitialSchema1764086400000,
+  LogStreams1764172800000,
+  Backchannel1764259200000,
+  OutboxAutovacuum1764345600000,
+];
