@@ -1,56 +1,59 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { LogEvent, categoryOf } from '@ulo/contracts';
+
+export interface StoreOutcome {
+  /** Rows this call added to log_events (the others had been stored by their producer). */
+  stored: number;
+  /** Rows added to the streams' queues. */
+  queued: number;
+}
 
 /** The log-streamer's writes to the log store and to the streams' queues. */
 @Injectable()
 export class LogEventStoreRepository {
-  /**
-   * Stores the events its producers have not stored (idempotent by log_id); returns how many
-   * rows this call added.
-   */
-  async insertMissing(tx: EntityManager, events: LogEvent[]): Promise<number> {
-    const params: unknown[] = [];
-    const tuples = events.map((e, j) => {
-      params.push(e.log_id, e.date, e.type, e.user_id, e.connection, e.client_id, JSON.stringify(e));
-      const b = j * 7;
-      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`;
-    });
-    const rows: unknown[] = await tx.query(
-      `INSERT INTO log_events (log_id, date, type, user_id, connection, client_id, data) VALUES ${tuples.join(', ')}
-       ON CONFLICT (log_id) DO NOTHING RETURNING log_id`,
-      params,
-    );
-    return rows.length;
-  }
-
-  /** Marks the events as fanned out; returns the log_ids that were not marked before. */
-  async markFannedOut(tx: EntityManager, logIds: string[]): Promise<Set<string>> {
-    const rows: { log_id: string }[] = await tx.query(
-      `INSERT INTO log_stream_fanouts (log_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING log_id`,
-      [logIds],
-    );
-    return new Set(rows.map((r) => r.log_id));
-  }
+  constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Queues each event for every stream whose filters match its category (no filters: all),
-   * whatever the stream's status: a paused or suspended stream loses nothing. Returns the rows queued.
+   * In one statement, so atomically and in one round trip: stores the events its producers have
+   * not stored (idempotent by log_id), marks them fanned out, and queues each event seen for the
+   * first time for every stream whose filters match its category (no filters: all), whatever the
+   * stream's status: a paused or suspended stream loses nothing.
    */
-  async enqueue(tx: EntityManager, events: LogEvent[]): Promise<number> {
-    if (events.length === 0) return 0;
-    const [{ queued }]: { queued: number }[] = await tx.query(
-      `WITH queued AS (
+  async storeAndQueue(events: LogEvent[]): Promise<StoreOutcome> {
+    const [row]: { stored: number; queued: number }[] = await this.dataSource.query(
+      `WITH input (log_id, date, type, user_id, connection, client_id, data, category) AS (
+         SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::text[])),
+       stored AS (
+         INSERT INTO log_events (log_id, date, type, user_id, connection, client_id, data)
+         SELECT log_id, date, type, user_id, connection, client_id, data FROM input ORDER BY log_id
+         ON CONFLICT (log_id) DO NOTHING
+         RETURNING log_id),
+       fresh AS (
+         INSERT INTO log_stream_fanouts (log_id) SELECT log_id FROM input ORDER BY log_id
+         ON CONFLICT DO NOTHING
+         RETURNING log_id),
+       queued AS (
          INSERT INTO log_stream_queue (stream_id, log_id)
-         SELECT s.id, f.log_id
-         FROM unnest($1::text[], $2::text[]) AS f (log_id, category)
-         JOIN log_streams s ON cardinality(s.categories) = 0 OR f.category = ANY (s.categories)
-         ORDER BY s.id, f.log_id
+         SELECT s.id, i.log_id
+         FROM input i
+         JOIN fresh f ON f.log_id = i.log_id
+         JOIN log_streams s ON cardinality(s.categories) = 0 OR i.category = ANY (s.categories)
+         ORDER BY s.id, i.log_id
          ON CONFLICT DO NOTHING
          RETURNING 1)
-       SELECT count(*)::int AS queued FROM queued`,
-      [events.map((e) => e.log_id), events.map((e) => categoryOf(e.type))],
+       SELECT (SELECT count(*) FROM stored)::int AS stored, (SELECT count(*) FROM queued)::int AS queued`,
+      [
+        events.map((e) => e.log_id),
+        events.map((e) => e.date),
+        events.map((e) => e.type),
+        events.map((e) => e.user_id),
+        events.map((e) => e.connection),
+        events.map((e) => e.client_id),
+        events.map((e) => JSON.stringify(e)),
+        events.map((e) => categoryOf(e.type)),
+      ],
     );
-    return queued;
+    return row;
   }
 }

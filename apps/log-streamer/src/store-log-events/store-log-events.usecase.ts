@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { LogEvent } from '@ulo/contracts';
 import { LogStreamerMetrics } from '../metrics/log-streamer.metrics';
 import { LogEventStoreRepository } from './log-event-store.repository';
@@ -22,8 +21,8 @@ function isConnectionError(err: unknown): boolean {
 /**
  * Issue #5, step 1 of the log-streamer: each consumed event is stored once (producers usually
  * stored it already; the insert is idempotent by log_id) and, the first time it is seen, queued
- * for every matching log stream, all in one transaction: an event is queued exactly when it is
- * stored, and a redelivered event is not queued again.
+ * for every matching log stream, atomically: an event is queued exactly when it is stored, and a
+ * redelivered event is not queued again.
  *
  * Handlers of different partitions call `execute` concurrently; their events are committed
  * together (a group commit), so throughput does not hang on one commit per event.
@@ -35,7 +34,6 @@ export class StoreLogEvents {
   private flushing: Promise<void> | null = null;
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly store: LogEventStoreRepository,
     private readonly metrics: LogStreamerMetrics,
   ) {}
@@ -74,22 +72,12 @@ export class StoreLogEvents {
   }
 
   private async commit(events: LogEvent[]): Promise<void> {
+    // Sorted and without repeats: concurrent instances take their row locks in the same order.
     const unique = [...new Map(events.map((e) => [e.log_id, e])).values()].sort((a, b) =>
       a.log_id < b.log_id ? -1 : a.log_id > b.log_id ? 1 : 0,
     );
-    const inserted = await this.dataSource.transaction(async (tx) => {
-      const added = await this.store.insertMissing(tx, unique);
-      const fresh = await this.store.markFannedOut(
-        tx,
-        unique.map((e) => e.log_id),
-      );
-      await this.store.enqueue(
-        tx,
-        unique.filter((e) => fresh.has(e.log_id)),
-      );
-      return added;
-    });
-    this.metrics.persisted.inc({ path: 'log-streamer' }, inserted);
-    this.metrics.persisted.inc({ path: 'producer' }, unique.length - inserted);
+    const { stored } = await this.store.storeAndQueue(unique);
+    this.metrics.persisted.inc({ path: 'log-streamer' }, stored);
+    this.metrics.persisted.inc({ path: 'producer' }, unique.length - stored);
   }
 }
