@@ -39,7 +39,8 @@ describe('log streams', () => {
 
   beforeAll(async () => {
     gw = await startGateway({ KAFKA_TOPIC_PREFIX: prefix });
-    streamer = await startLogStreamer({ KAFKA_TOPIC_PREFIX: prefix });
+    // A receiver that hangs holds its stream for 30 s: longer than any wait for another stream.
+    streamer = await startLogStreamer({ KAFKA_TOPIC_PREFIX: prefix, OUTBOUND_TIMEOUT_MS: '30000' });
   });
   afterEach(async () => {
     // Streams of one test must not fail (and log) through the next one.
@@ -201,17 +202,19 @@ describe('log streams', () => {
     const healthy = await receiver();
     const failing = await httpStream(stuck);
     await httpStream(healthy);
-    const events = await emit(30);
+    const first = await emit(30);
+    await pollUntil(async () => stuck.open, (n) => n === 1, { what: 'the first stream to be stuck on its receiver' });
 
-    await pollUntil(async () => healthy.distinctLogIds.size, (n) => n === 30, { what: 'the healthy stream' });
-    // Delivered while the first stream's request is still hanging (OUTBOUND_TIMEOUT_MS is 5 s).
+    // While that request hangs (for up to OUTBOUND_TIMEOUT_MS, 30 s here), the other stream goes on.
+    const second = await emit(30);
+    await pollUntil(async () => healthy.distinctLogIds.size, (n) => n === 60, { timeoutMs: 10000, what: 'the healthy stream' });
     expect(stuck.open).toBe(1);
-    expect((await streamOf(failing.id)).health).toMatchObject({ lag: 30, delivered: 0 });
+    expect((await streamOf(failing.id)).health).toMatchObject({ lag: 60, delivered: 0 });
 
     // The stuck receiver answers at last: the first stream catches up, nothing lost.
     stuck.answerWith(200);
     await pollUntil(async () => (await streamOf(failing.id)).health.lag, (lag) => lag === 0, { what: 'the first stream to catch up' });
-    expect(sorted([...stuck.distinctLogIds])).toEqual(sorted(ids(events)));
+    expect(sorted([...stuck.distinctLogIds])).toEqual(sorted(ids([...first, ...second])));
   });
 
   it('re-publishes only the filtered events to a kafka stream topic, keyed by log_id', async () => {
@@ -268,7 +271,7 @@ describe('log streams', () => {
   });
 
   it('lets two log-streamer instances share the streams without delivering twice', async () => {
-    const second = await startLogStreamer({ KAFKA_TOPIC_PREFIX: prefix });
+    const second = await startLogStreamer({ KAFKA_TOPIC_PREFIX: prefix, OUTBOUND_TIMEOUT_MS: '30000' });
     try {
       const receiversOfStreams = [await receiver(), await receiver(), await receiver(), await receiver()];
       for (const r of receiversOfStreams) await httpStream(r);
