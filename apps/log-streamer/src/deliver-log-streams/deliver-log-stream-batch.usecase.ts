@@ -55,24 +55,35 @@ export class DeliverLogStreamBatch {
       return { next: 'run', waitMs: Math.min(batch.dueInMs, pollIntervalMs) };
     }
 
-    const started = process.hrtime.bigint();
+    // The lease has to outlast the delivery: at most one request past the budget, then its timeout.
+    const budgetMs = leaseMs / 2;
+    const renewed = await this.streams.load(stream.id, lease.owner, leaseMs + budgetMs + this.config.security.outboundTimeoutMs);
+    if (!renewed || renewed.status !== 'active') return { next: 'run', waitMs: 0 };
+    lease.renewedAt = Date.now();
+
     const envelopes = batch.events.map(toLogStreamEnvelope);
+    // Queued events no longer in the store cannot be delivered; they leave the queue with the batch.
+    const kept = new Set(envelopes.map((e) => e.log_id));
+    const gone = batch.logIds.filter((id) => !kept.has(id));
+    const started = process.hrtime.bigint();
+    let delivered: number;
     try {
-      if (envelopes.length > 0) await this.sinks.of(stream.type).deliver(stream, envelopes);
+      delivered = envelopes.length > 0 ? await this.sinks.of(stream.type).deliver(stream, envelopes, Date.now() + budgetMs) : 0;
     } catch (err) {
       if (!(err instanceof LogSinkException)) throw err;
       this.observe(stream.type, started);
-      return this.failed(lease, stream.consecutiveFailures, batch.logIds, envelopes.length, err, {
+      return this.failed(lease, stream.consecutiveFailures, envelopes.map((e) => e.log_id), err, {
         retryBaseMs,
         retryMaxMs,
         maxFailures,
       });
     }
     this.observe(stream.type, started);
-    const kept = await this.streams.recordSuccess(stream.id, lease.owner, batch.logIds, leaseMs);
-    if (!kept) return { next: 'stop', reason: 'lease lost during delivery' };
+    const sent = envelopes.slice(0, delivered).map((e) => e.log_id);
+    const recorded = await this.streams.recordSuccess(stream.id, lease.owner, { delivered: sent, done: [...sent, ...gone] }, leaseMs);
+    if (!recorded) return { next: 'stop', reason: 'lease lost during delivery' };
     lease.renewedAt = Date.now();
-    this.metrics.delivered.inc({ stream_id: stream.id }, envelopes.length);
+    this.metrics.delivered.inc({ stream_id: stream.id }, delivered);
     return { next: 'run', waitMs: 0 };
   }
 
@@ -80,7 +91,6 @@ export class DeliverLogStreamBatch {
     lease: StreamLease,
     failuresBefore: number,
     logIds: string[],
-    batchSize: number,
     err: LogSinkException,
     policy: { retryBaseMs: number; retryMaxMs: number; maxFailures: number },
   ): Promise<DeliveryStep> {
@@ -95,7 +105,7 @@ export class DeliverLogStreamBatch {
       maxFailures: policy.maxFailures,
     });
     this.metrics.failedDeliveries.inc({ stream_id: lease.streamId });
-    this.metrics.failed.inc({ stream_id: lease.streamId }, batchSize - err.delivered);
+    this.metrics.failed.inc({ stream_id: lease.streamId }, logIds.length - err.delivered);
     if (err.delivered > 0) this.metrics.delivered.inc({ stream_id: lease.streamId }, err.delivered);
     if (status === null) return { next: 'stop', reason: 'lease lost during delivery' };
     if (status === 'suspended') {

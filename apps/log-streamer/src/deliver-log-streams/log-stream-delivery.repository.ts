@@ -22,6 +22,13 @@ export interface QueuedBatch {
   dueInMs: number;
 }
 
+export interface DeliveredBatch {
+  /** The envelopes the sink accepted, in order. */
+  delivered: string[];
+  /** Every log_id that leaves the queue: the delivered ones and those whose event is gone. */
+  done: string[];
+}
+
 export interface FailedDelivery {
   error: string;
   delivered: string[];
@@ -96,21 +103,27 @@ export class LogStreamDeliveryRepository {
     };
   }
 
-  /** The batch was delivered: it leaves the queue, the stream is healthy. False if the lease was lost. */
-  async recordSuccess(streamId: string, owner: string, logIds: string[], leaseMs: number): Promise<boolean> {
+  /**
+   * `done` was delivered (or can never be): it leaves the queue, the stream is healthy. False if
+   * the lease was lost meanwhile; the new owner delivers the batch again.
+   */
+  async recordSuccess(streamId: string, owner: string, outcome: DeliveredBatch, leaseMs: number): Promise<boolean> {
+    const { done, delivered } = outcome;
     return this.dataSource.transaction(async (tx) => {
       const rows: unknown[] = await tx.query(
         `WITH delivered AS (
            UPDATE log_streams SET
-             last_delivered_log_id = $3, last_success_at = now(), delivered_count = delivered_count + $4,
+             last_delivered_log_id = COALESCE($3, last_delivered_log_id),
+             last_success_at = CASE WHEN $3::text IS NULL THEN last_success_at ELSE now() END,
+             delivered_count = delivered_count + $4,
              consecutive_failures = 0, next_attempt_at = now(), lease_until = now() + ${ms('$5')}
            WHERE id = $1 AND lease_owner = $2
            RETURNING id)
          SELECT id FROM delivered`,
-        [streamId, owner, logIds[logIds.length - 1], logIds.length, leaseMs],
+        [streamId, owner, delivered[delivered.length - 1] ?? null, delivered.length, leaseMs],
       );
       if (rows.length === 0) return false;
-      await tx.query(`DELETE FROM log_stream_queue WHERE stream_id = $1 AND log_id = ANY ($2::text[])`, [streamId, logIds]);
+      await tx.query(`DELETE FROM log_stream_queue WHERE stream_id = $1 AND log_id = ANY ($2::text[])`, [streamId, done]);
       return true;
     });
   }

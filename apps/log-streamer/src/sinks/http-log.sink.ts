@@ -11,7 +11,7 @@ import { LogSink, LogSinkException, SinkTarget } from './log-sink';
 export class HttpLogSink implements LogSink {
   constructor(private readonly http: SafeHttpClient) {}
 
-  async deliver(target: SinkTarget, batch: LogStreamEnvelope[]): Promise<void> {
+  async deliver(target: SinkTarget, batch: LogStreamEnvelope[], deadline: number): Promise<number> {
     const sink = target.sink as HttpLogStreamSink;
     const headers: Record<string, string> = {};
     for (const { header, value } of sink.httpCustomHeaders ?? []) headers[header.toLowerCase()] = value;
@@ -22,6 +22,8 @@ export class HttpLogSink implements LogSink {
 
     let delivered = 0;
     for (const { body, count } of httpBodiesOf(sink.httpContentFormat, batch)) {
+      // JSONOBJECT sends a request per event: a slow receiver must not outlast the stream's lease.
+      if (delivered > 0 && Date.now() > deadline) return delivered;
       let status: number;
       let answer: string;
       try {
@@ -40,5 +42,6 @@ export class HttpLogSink implements LogSink {
       }
       delivered += count;
     }
+    return delivered;
   }
 }

@@ -17,7 +17,7 @@ export class KafkaLogSink implements LogSink {
 
   constructor(private readonly kafka: Kafka) {}
 
-  async deliver(target: SinkTarget, batch: LogStreamEnvelope[]): Promise<void> {
+  async deliver(target: SinkTarget, batch: LogStreamEnvelope[]): Promise<number> {
     const { topic } = target.sink as KafkaLogStreamSink;
     try {
       await this.ensureTopic(topic);
@@ -30,6 +30,7 @@ export class KafkaLogSink implements LogSink {
     } catch (err) {
       throw new LogSinkException(`publishing to ${topic} failed: ${(err as Error).message}`);
     }
+    return batch.length;
   }
 
   async close(): Promise<void> {

@@ -21,7 +21,11 @@ export class LogSinkException extends Error {
   }
 }
 
-/** The port every sink implements: deliver a batch, in order, or throw LogSinkException. */
+/**
+ * The port every sink implements: deliver a batch, in order, or throw LogSinkException. A sink
+ * that needs several requests for a batch starts none after `deadline` (epoch ms) and returns how
+ * many envelopes it delivered (a prefix of the batch); the rest stays queued for the next step.
+ */
 export interface LogSink {
-  deliver(target: SinkTarget, batch: LogStreamEnvelope[]): Promise<void>;
+  deliver(target: SinkTarget, batch: LogStreamEnvelope[], deadline: number): Promise<number>;
 }

@@ -1,0 +1,74 @@
+import type { LogStreamEnvelope } from '@ulo/contracts';
+import { OutboundRequestException, SafeHttpClient } from '@ulo/security';
+import { HttpLogSink } from './http-log.sink';
+import { LogSinkException, SinkTarget } from './log-sink';
+
+const envelopes: LogStreamEnvelope[] = [1, 2, 3, 4].map((n) => ({ log_id: `id-${n}`, data: { log_id: `id-${n}` } }) as never);
+
+function target(format: string, extra: Record<string, unknown> = {}): SinkTarget {
+  return {
+    id: 'lst_1',
+    type: 'http',
+    sink: {
+      httpEndpoint: 'https://siem.example.com/in',
+      httpContentType: 'application/json',
+      httpContentFormat: format,
+      httpCustomHeaders: [{ header: 'X-Tenant', value: 'acme' }],
+      ...extra,
+    } as never,
+  };
+}
+
+/** A stand-in for the safe client: answers each call by script and records it. */
+function client(answers: (number | Error)[]) {
+  const calls: { url: string; headers: Record<string, string>; body: string }[] = [];
+  const http = {
+    send: jest.fn((_method: string, url: string, options: { headers: Record<string, string>; body: string }) => {
+      calls.push({ url, headers: options.headers, body: options.body });
+      const answer = answers[calls.length - 1] ?? 200;
+      return answer instanceof Error ? Promise.reject(answer) : Promise.resolve({ status: answer, headers: {}, body: 'busy' });
+    }),
+  };
+  return { http: http as unknown as SafeHttpClient, calls };
+}
+
+describe('HttpLogSink (SPEC §5 http sink)', () => {
+  const later = () => Date.now() + 60000;
+
+  it('sends the Authorization verbatim, the content type and the custom headers', async () => {
+    const { http, calls } = client([200]);
+    const delivered = await new HttpLogSink(http).deliver(target('JSONARRAY', { httpAuthorization: 'Splunk abc' }), envelopes, later());
+    expect(delivered).toBe(4);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].headers).toMatchObject({ authorization: 'Splunk abc', 'content-type': 'application/json', 'x-tenant': 'acme' });
+    expect(JSON.parse(calls[0].body)).toEqual(envelopes);
+  });
+
+  it('sends no Authorization header when none is configured', async () => {
+    const { http, calls } = client([200]);
+    await new HttpLogSink(http).deliver(target('JSONLINES'), envelopes, later());
+    expect(calls[0].headers).not.toHaveProperty('authorization');
+  });
+
+  it('fails on any answer but 2xx, naming the status', async () => {
+    const { http } = client([503]);
+    await expect(new HttpLogSink(http).deliver(target('JSONARRAY'), envelopes, later())).rejects.toThrow(
+      new LogSinkException('POST https://siem.example.com/in answered 503: busy'),
+    );
+  });
+
+  it('JSONOBJECT: reports the envelopes delivered before a failure', async () => {
+    const { http } = client([200, 200, new OutboundRequestException('connect ECONNREFUSED', 'ECONNREFUSED')]);
+    const failure = await new HttpLogSink(http).deliver(target('JSONOBJECT'), envelopes, later()).catch((e: LogSinkException) => e);
+    expect(failure).toBeInstanceOf(LogSinkException);
+    expect((failure as LogSinkException).delivered).toBe(2);
+    expect((failure as LogSinkException).message).toMatch(/failed: connect ECONNREFUSED/);
+  });
+
+  it('JSONOBJECT: starts no request after the deadline, returning what was delivered', async () => {
+    const { http, calls } = client([]);
+    const delivered = await new HttpLogSink(http).deliver(target('JSONOBJECT'), envelopes, Date.now() - 1);
+    expect(delivered).toBe(1);
+    expect(calls).toHaveLength(1);
+  });
+});
