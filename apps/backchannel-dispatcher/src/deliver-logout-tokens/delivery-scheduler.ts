@@ -65,25 +65,31 @@ export class DeliveryScheduler implements OnApplicationBootstrap, OnApplicationS
     const free = concurrency - this.inFlight;
     if (free <= 0) return;
     const saturated = [...this.inFlightByClient].filter(([, n]) => n >= concurrencyPerClient).map(([c]) => c);
-    // At most `concurrencyPerClient` due rows per client per claim, oldest first, never for a client
-    // whose slots are all taken here: one client's backlog cannot crowd out the others.
-    const rows: DueDelivery[] = await this.dataSource.query(
-      `WITH due AS (
-         SELECT id, row_number() OVER (PARTITION BY client_id ORDER BY next_attempt_at, id) AS rank
-         FROM backchannel_deliveries
-         WHERE status = 'pending' AND next_attempt_at <= now() AND NOT (client_id = ANY($3::text[]))
-       ), picked AS (
-         SELECT d.id FROM backchannel_deliveries d JOIN due ON due.id = d.id
-         WHERE due.rank <= $2 AND d.status = 'pending' AND d.next_attempt_at <= now()
-         ORDER BY d.next_attempt_at, d.id LIMIT $1
-         FOR UPDATE OF d SKIP LOCKED
-       )
-       UPDATE backchannel_deliveries b
-       SET attempts = b.attempts + 1, next_attempt_at = now() + make_interval(secs => ${LEASE_SECONDS}), updated_at = now()
-       FROM picked WHERE b.id = picked.id
-       RETURNING b.id, b.request_id, b.session_id, b.user_id, b.client_id, b.url, b.initiator, b.attempts, b.created_at`,
-      [free, concurrencyPerClient, saturated],
-    ).then((r: DueDelivery[] | [DueDelivery[], number]) => (Array.isArray(r[0]) ? (r[0]) : (r as DueDelivery[])));
+    // Client by client (one index range each), at most `concurrencyPerClient` due rows per client,
+    // never for a client whose slots here are all taken: one client's backlog cannot crowd out the
+    // others, and the cost of a claim does not grow with the backlog.
+    const rows: DueDelivery[] = await this.dataSource
+      .query(
+        `WITH due_clients AS (
+           SELECT DISTINCT client_id FROM backchannel_deliveries
+           WHERE status = 'pending' AND next_attempt_at <= now() AND NOT (client_id = ANY($3::text[]))
+         ), picked AS (
+           SELECT d.id FROM due_clients c
+           CROSS JOIN LATERAL (
+             SELECT id, next_attempt_at FROM backchannel_deliveries
+             WHERE status = 'pending' AND client_id = c.client_id AND next_attempt_at <= now()
+             ORDER BY next_attempt_at, id LIMIT $2
+             FOR UPDATE SKIP LOCKED
+           ) d
+           ORDER BY d.next_attempt_at LIMIT $1
+         )
+         UPDATE backchannel_deliveries b
+         SET attempts = b.attempts + 1, next_attempt_at = now() + make_interval(secs => ${LEASE_SECONDS}), updated_at = now()
+         FROM picked WHERE b.id = picked.id
+         RETURNING b.id, b.request_id, b.session_id, b.user_id, b.client_id, b.url, b.initiator, b.attempts, b.created_at`,
+        [free, concurrencyPerClient, saturated],
+      )
+      .then((r: DueDelivery[] | [DueDelivery[], number]) => (Array.isArray(r[0]) ? (r[0] as DueDelivery[]) : (r as DueDelivery[])));
 
     for (const row of rows) {
       const clientCount = this.inFlightByClient.get(row.client_id) ?? 0;
@@ -98,7 +104,8 @@ export class DeliveryScheduler implements OnApplicationBootstrap, OnApplicationS
           if (n <= 0) this.inFlightByClient.delete(row.client_id);
           else this.inFlightByClient.set(row.client_id, n);
           this.running.delete(run);
-          this.kick();
+          // Refill in batches, not after every single delivery: a claim is a query.
+          if (this.inFlight <= this.config.backchannel.concurrency / 2) this.kick();
         });
       this.running.add(run);
     }

@@ -2,6 +2,7 @@ import { InitialSchema1764086400000 } from './1764086400000-initial-schema';
 import { LogStreams1764172800000 } from './1764172800000-log-streams';
 import { Backchannel1764259200000 } from './1764259200000-backchannel';
 import { OutboxAutovacuum1764345600000 } from './1764345600000-outbox-autovacuum';
+import { DeliveryClaimIndex1764432000000 } from './1764432000000-delivery-claim-index';
 
 /** In order. A landed migration is never edited; a change is a new file. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   LogStreams1764172800000,
   Backchannel1764259200000,
   OutboxAutovacuum1764345600000,
+  DeliveryClaimIndex1764432000000,
 ];
