@@ -91,10 +91,33 @@ async function main(): Promise<void> {
   const children: BenchChild[] = [];
   const kafka = new Kafka({ clientId: 'bench-logs', brokers, logLevel: logLevel.NOTHING });
   const webhook = await startWebhook();
+  const db = new Client({ connectionString: dbUrl });
+  // Dropping the database at the end ends this session too.
+  db.on('error', () => undefined);
+  /** Stops the apps, drops the database and deletes the run's topics; once. */
+  let cleaning: Promise<void> | null = null;
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      for (const c of [...children].reverse()) await stopChild(c, 5000);
+      await webhook.close();
+      await db.end().catch(() => undefined);
+      await dropDatabase(baseUrl, dbName).catch((err: Error) => say(`could not drop ${dbName}: ${err.message}`));
+      const admin = kafka.admin();
+      await admin.connect();
+      const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+      if (topics.length) await admin.deleteTopics({ topics }).catch(() => undefined);
+      await admin.disconnect();
+    })());
+  // Ctrl-C cleans up as the end of a run does.
+  const interrupt = () => {
+    say('interrupted: stopping the apps');
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   say(`bench:logs run ${runId}: ${EVENTS} events; database ${dbName}, topic prefix ${prefix}, child logs in ${logDir}`);
 
   await createDatabase(baseUrl, dbName);
-  const db = new Client({ connectionString: dbUrl });
   try {
     await migrate(dbUrl);
     await db.connect();
@@ -218,15 +241,7 @@ async function main(): Promise<void> {
     );
     say(`plan of the type query:\n${plan.rows.map((r: Record<string, string>) => `  ${r['QUERY PLAN']}`).join('\n')}`);
   } finally {
-    for (const c of children.reverse()) await stopChild(c);
-    await webhook.close();
-    await db.end().catch(() => undefined);
-    await dropDatabase(baseUrl, dbName).catch((err: Error) => say(`could not drop ${dbName}: ${err.message}`));
-    const admin = kafka.admin();
-    await admin.connect();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length) await admin.deleteTopics({ topics }).catch(() => undefined);
-    await admin.disconnect();
+    await cleanUp();
   }
 }
 
