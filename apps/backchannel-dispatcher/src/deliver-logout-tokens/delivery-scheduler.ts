@@ -89,7 +89,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, OnApplicationS
          RETURNING b.id, b.request_id, b.session_id, b.user_id, b.client_id, b.url, b.initiator, b.attempts, b.created_at`,
         [free, concurrencyPerClient, saturated],
       )
-      .then((r: DueDelivery[] | [DueDelivery[], number]) => (Array.isArray(r[0]) ? (r[0] as DueDelivery[]) : (r as DueDelivery[])));
+      .then((r: DueDelivery[] | [DueDelivery[], number]) => (Array.isArray(r[0]) ? (r[0]) : (r as DueDelivery[])));
 
     for (const row of rows) {
       const clientCount = this.inFlightByClient.get(row.client_id) ?? 0;
