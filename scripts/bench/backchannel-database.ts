@@ -193,6 +193,15 @@ export async function explainClaim(db: Client, query: string | null, free: numbe
   }
 }
 
+/** Scans of a table so far (sequential + index): for signing_keys, one per key lookup. */
+export async function tableScans(db: Client, table: string): Promise<number> {
+  const { rows } = await db.query(
+    `SELECT (coalesce(seq_scan, 0) + coalesce(idx_scan, 0))::float8 AS n FROM pg_stat_user_tables WHERE relname = $1`,
+    [table],
+  );
+  return (rows[0]?.n as number | undefined) ?? 0;
+}
+
 /** What a sampled statement is, by its text: the dispatcher's statements by name, the rest coarsely. */
 function statementKind(query: string): string {
   const q = query.replace(/\s+/g, ' ').trim();

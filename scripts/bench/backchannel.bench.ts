@@ -29,7 +29,7 @@
  *   printed in the report; unset, the product's defaults apply.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, scryptSync, sign } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -46,6 +46,7 @@ import {
   parkLeftovers,
   plannerView,
   runTimeline,
+  tableScans,
   RunTimeline,
   seedBackchannelUser,
   waitForQuiet,
@@ -214,6 +215,8 @@ interface RunResult {
   /** How the run started: the planner's view of the deliveries table, leftovers set aside. */
   before: string[];
   claimPlan: string[];
+  /** Reads of signing_keys during the run: each is a key-cache miss somewhere (mostly the dispatcher). */
+  keyReads: number;
   cpu: CpuUse[];
   activity: ActivityReport;
   windowMs: number;
@@ -326,6 +329,7 @@ async function measuredRun(
   say(`${label}: revoking ${user.userId} (${sessions} sessions × ${apps} apps${hangApp === null ? '' : `, ${clientIdOf(hangApp)} hanging`})`);
   const sampler = new ActivitySampler(ctx.sampleDb, ctx.dbName, 20, ctx.cfg.deliveryTimeoutS * 1000 + 10_000);
   if (profileDir) writeFileSync(join(profileDir, 'start'), '');
+  const keyReadsBefore = await tableScans(ctx.db, 'signing_keys');
   const cpuStart = cpuSnapshot(ctx.groups);
   sampler.start();
   const { t204, requestMs } = await revoke(ctx, user);
@@ -396,6 +400,9 @@ async function measuredRun(
     healthy.map(clientIdOf),
     hangApp === null ? [] : [clientIdOf(hangApp)],
   );
+  // Table statistics reach pg_stat_user_tables within a second of each transaction.
+  await sleep(1500);
+  const keyReads = (await tableScans(ctx.db, 'signing_keys')) - keyReadsBefore;
   const claimPlan = await explainClaim(
     ctx.db,
     activity.claimQuery,
@@ -430,10 +437,29 @@ async function measuredRun(
     timeline,
     before,
     claimPlan,
+    keyReads,
     cpu,
     activity,
     windowMs: windowEnd - (t204 - requestMs),
   };
+}
+
+/**
+ * What the two CPU-heavy steps of a delivery cost on this machine, measured here with the same
+ * primitives: an RS256 signature with a 2048-bit key (one per logout token) and scryptSync with
+ * Node's defaults (how libs/security decrypts a signing key on every key-cache miss).
+ */
+function primitiveCosts(): { signMs: number; scryptMs: number } {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const data = randomBytes(400);
+  for (let i = 0; i < 20; i++) sign('sha256', data, privateKey);
+  let t = performance.now();
+  for (let i = 0; i < 300; i++) sign('sha256', data, privateKey);
+  const signMs = (performance.now() - t) / 300;
+  t = performance.now();
+  for (let i = 0; i < 5; i++) scryptSync('a-bench-secret-of-some-length', randomBytes(16), 32);
+  const scryptMs = (performance.now() - t) / 5;
+  return { signMs, scryptMs };
 }
 
 /** Latencies of the given apps only, pooled: run 1's figure for the apps that stay healthy in run 2. */
@@ -631,7 +657,8 @@ async function main(): Promise<number> {
     }
   }
 
-  // 7. The report.
+  // 7. The report. The primitives are timed after the runs, not to disturb them.
+  const costs = primitiveCosts();
   const healthy2 = run2.healthy;
   const run1HealthyP99 = pooledOver(run1, healthy2, 0.99);
   const run1HealthyP50 = pooledOver(run1, healthy2, 0.5);
@@ -694,6 +721,9 @@ async function main(): Promise<number> {
     out.push(
       `  delivery rows by status: ${Object.entries(t.byStatus).map(([s, n]) => `${s} ${n}`).join(', ') || 'none'}; healthy-app rows with more than one attempt: ${t.retriedHealthy}`,
     );
+    out.push(
+      `  signing_keys read ${run.keyReads} times during the run (each a key-cache miss: one SELECT and one scryptSync, ~${costs.scryptMs.toFixed(0)} ms of blocked event loop)`,
+    );
     for (const w of t.watched) {
       out.push(
         `  hanging app ${w.clientId}: ${run.hangingCalls} POSTs received (none answered); rows ${Object.entries(w.byStatus).map(([s, n]) => `${s} ${n}`).join(', ')}, ` +
@@ -722,6 +752,11 @@ async function main(): Promise<number> {
   }
   out.push('');
 
+  out.push(
+    `Costs measured on this machine after the runs: RS256 sign (2048-bit) ${costs.signMs.toFixed(2)} ms, scryptSync (Node defaults) ${costs.scryptMs.toFixed(1)} ms; ` +
+      `${run1.expected} signatures alone take ${((run1.expected * costs.signMs) / 1000).toFixed(1)} s of one core`,
+  );
+  out.push('');
   out.push('CPU per process over each run (204 request to last delivery): % of one core, and CPU ms per delivery');
   out.push(pad('process', 34) + padL('run 1 %', 9) + padL('run 2 %', 9) + padL('r1 ms/dlv', 11) + padL('r2 ms/dlv', 11));
   for (const { label } of run1.cpu) {
