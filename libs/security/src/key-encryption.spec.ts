@@ -1,4 +1,4 @@
-import { decryptSecret, encryptSecret } from './key-encryption';
+import { decryptSecret, decryptSecretAsync, encryptSecret } from './key-encryption';
 
 describe('signing key encryption at rest', () => {
   it('round-trips, with a fresh salt and iv each time', () => {
@@ -7,6 +7,12 @@ describe('signing key encryption at rest', () => {
     expect(a).not.toEqual(b);
     expect(a).not.toContain('PRIVATE KEY');
     expect(decryptSecret(a, 'a secret of enough length')).toBe('-----BEGIN PRIVATE KEY-----abc');
+  });
+
+  it('decrypts off the event loop to the same plaintext', async () => {
+    const sealed = encryptSecret('key material', 'the right secret value');
+    await expect(decryptSecretAsync(sealed, 'the right secret value')).resolves.toBe('key material');
+    await expect(decryptSecretAsync(sealed, 'the wrong secret value')).rejects.toThrow(/cannot be decrypted/);
   });
 
   it('refuses the wrong secret and a tampered ciphertext', () => {

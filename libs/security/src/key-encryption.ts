@@ -1,4 +1,7 @@
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, scrypt, scryptSync } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const scryptAsync = promisify(scrypt) as (secret: string, salt: Buffer, length: number) => Promise<Buffer>;
 
 const VERSION = 'v1';
 
@@ -16,9 +19,19 @@ export function encryptSecret(plaintext: string, secret: string): string {
 }
 
 export function decryptSecret(sealed: string, secret: string): string {
-  const [version, salt, iv, tag, body] = sealed.split('.');
+  const [, salt] = sealed.split('.');
+  return open(sealed, scryptSync(secret, Buffer.from(salt ?? '', 'base64url'), 32));
+}
+
+/** The same, with the key derivation (tens of milliseconds by design) off the event loop. */
+export async function decryptSecretAsync(sealed: string, secret: string): Promise<string> {
+  const [, salt] = sealed.split('.');
+  return open(sealed, await scryptAsync(secret, Buffer.from(salt ?? '', 'base64url'), 32));
+}
+
+function open(sealed: string, key: Buffer): string {
+  const [version, , iv, tag, body] = sealed.split('.');
   if (version !== VERSION || !body) throw new Error('unknown key envelope');
-  const key = scryptSync(secret, Buffer.from(salt, 'base64url'), 32);
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   try {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createPrivateKey, KeyObject } from 'node:crypto';
 import { exportJWK, exportPKCS8, generateKeyPair, JWK } from 'jose';
 import { DataSource } from 'typeorm';
-import { decryptSecret, encryptSecret } from './key-encryption';
+import { decryptSecretAsync, encryptSecret } from './key-encryption';
 
 export interface PublicSigningKey {
   kid: string;
@@ -29,6 +29,9 @@ const CACHE_MS = 2000;
  */
 export class SigningKeyStore {
   private cached: { key: PrivateSigningKey; until: number } | null = null;
+  private refreshing: Promise<PrivateSigningKey> | null = null;
+  /** Decrypted keys by kid: a key is decrypted once per process, not at every refresh. */
+  private readonly decrypted = new Map<string, PrivateSigningKey>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -85,14 +88,33 @@ export class SigningKeyStore {
     return { keys: keys.map((k) => k.jwk) };
   }
 
-  /** The key to sign with now; re-read every few seconds so a rotation elsewhere takes effect. */
+  /**
+   * The key to sign with now. Re-read every few seconds so that a rotation elsewhere takes effect;
+   * one refresh at a time, and meanwhile the key in hand is served (it stays published as
+   * `previous` after a rotation, so a token signed with it still verifies).
+   */
   async current(): Promise<PrivateSigningKey> {
     if (this.cached && this.cached.until > Date.now()) return this.cached.key;
+    this.refreshing ??= this.load().finally(() => {
+      this.refreshing = null;
+    });
+    if (this.cached) {
+      this.refreshing.catch(() => undefined);
+      return this.cached.key;
+    }
+    return this.refreshing;
+  }
+
+  private async load(): Promise<PrivateSigningKey> {
     const [row]: { kid: string; alg: string; private_key_encrypted: string }[] = await this.dataSource.query(
       `SELECT kid, alg, private_key_encrypted FROM signing_keys WHERE status = 'current'`,
     );
     if (!row) throw new Error('no current signing key');
-    const key = { kid: row.kid, alg: row.alg, privateKey: createPrivateKey(decryptSecret(row.private_key_encrypted, this.secret)) };
+    let key = this.decrypted.get(row.kid);
+    if (!key) {
+      key = { kid: row.kid, alg: row.alg, privateKey: createPrivateKey(await decryptSecretAsync(row.private_key_encrypted, this.secret)) };
+      this.decrypted.set(row.kid, key);
+    }
     this.cached = { key, until: Date.now() + CACHE_MS };
     return key;
   }

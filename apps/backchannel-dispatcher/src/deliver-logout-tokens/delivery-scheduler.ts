@@ -70,9 +70,15 @@ export class DeliveryScheduler implements OnApplicationBootstrap, OnApplicationS
     // others, and the cost of a claim does not grow with the backlog.
     const rows: DueDelivery[] = await this.dataSource
       .query(
-        `WITH due_clients AS (
-           SELECT DISTINCT client_id FROM backchannel_deliveries
-           WHERE status = 'pending' AND next_attempt_at <= now() AND NOT (client_id = ANY($3::text[]))
+        `WITH RECURSIVE due_clients (client_id) AS (
+           -- A loose index scan: one probe per client with due work, whatever the backlog.
+           (SELECT client_id FROM backchannel_deliveries
+            WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY client_id LIMIT 1)
+           UNION ALL
+           SELECT (SELECT b.client_id FROM backchannel_deliveries b
+                   WHERE b.status = 'pending' AND b.next_attempt_at <= now() AND b.client_id > c.client_id
+                   ORDER BY b.client_id LIMIT 1)
+           FROM due_clients c WHERE c.client_id IS NOT NULL
          ), picked AS (
            SELECT d.id FROM due_clients c
            CROSS JOIN LATERAL (
@@ -81,6 +87,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, OnApplicationS
              ORDER BY next_attempt_at, id LIMIT $2
              FOR UPDATE SKIP LOCKED
            ) d
+           WHERE c.client_id IS NOT NULL AND NOT (c.client_id = ANY($3::text[]))
            ORDER BY d.next_attempt_at LIMIT $1
          )
          UPDATE backchannel_deliveries b

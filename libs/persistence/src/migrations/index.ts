@@ -3,6 +3,7 @@ import { LogStreams1764172800000 } from './1764172800000-log-streams';
 import { Backchannel1764259200000 } from './1764259200000-backchannel';
 import { OutboxAutovacuum1764345600000 } from './1764345600000-outbox-autovacuum';
 import { DeliveryClaimIndex1764432000000 } from './1764432000000-delivery-claim-index';
+import { DeliveryClaimPlan1764518400000 } from './1764518400000-delivery-claim-plan';
 
 /** In order. A landed migration is never edited; a change is a new file. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   Backchannel1764259200000,
   OutboxAutovacuum1764345600000,
   DeliveryClaimIndex1764432000000,
+  DeliveryClaimPlan1764518400000,
 ];
