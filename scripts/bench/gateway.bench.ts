@@ -342,6 +342,8 @@ async function main(): Promise<number> {
     KAFKA_TOPIC_PREFIX: topicPrefix,
     MANAGEMENT_API_TOKENS: 'bench',
     ALLOW_PRIVATE_NETWORK_URLS: 'true',
+    // The gateway creates and serves the back-channel signing keys, encrypted under this secret.
+    SIGNING_KEY_ENCRYPTION_SECRET: `bench-signing-secret-${randomBytes(12).toString('hex')}`,
     LOG_LEVEL: 'warn',
     GTR_RATE_LIMIT_PER_SECOND: '100000',
     GTR_RATE_LIMIT_BURST: '100000',
