@@ -28,7 +28,6 @@
  *   BACKCHANNEL_* (and DATABASE_POOL_SIZE) set in the environment are passed to the apps and
  *   printed in the report; unset, the product's defaults apply.
  */
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, scryptSync, sign } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -52,6 +51,7 @@ import {
   waitForQuiet,
 } from './backchannel-database';
 import { Arrival, BackchannelReceivers } from './backchannel-receivers';
+import { intFromEnv, run, runBench, say, undo } from './bench-run';
 import { summariseProfile } from './cpu-profile';
 import { createDatabase, databaseUrl, dropDatabase } from './database';
 import { BenchIdp } from './fake-idp';
@@ -89,44 +89,11 @@ const DISPATCHER_DEFAULTS: Record<string, string> = {
   DATABASE_POOL_SIZE: '10',
 };
 
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer (got ${JSON.stringify(raw)})`);
-  return value;
-}
 
-const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const epochNow = () => performance.timeOrigin + performance.now();
 const clientIdOf = (app: number) => `bench-rp-${String(app + 1).padStart(2, '0')}`;
 
-function runCommand(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
-  return new Promise<string>((resolvePromise, reject) => {
-    const child = execFile(command, args, { cwd, env, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${command} ${args.join(' ')} failed: ${err.message}\n${stderr}`));
-      else resolvePromise(stdout);
-    });
-    child.stderr?.pipe(process.stderr);
-  });
-}
 
-/** Undo steps, last-in first-out, run once whether the bench succeeds, fails or is interrupted. */
-const undo: { what: string; step: () => Promise<void> }[] = [];
-let cleaning: Promise<void> | null = null;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    while (undo.length) {
-      const { what, step } = undo.pop()!;
-      try {
-        await step();
-      } catch (err) {
-        say(`cleanup: ${what} failed: ${(err as Error).message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
 
 async function consumerGroupsStable(kafka: Kafka, groups: string[], children: BenchChild[], timeoutMs: number): Promise<void> {
   const admin = kafka.admin();
@@ -494,8 +461,8 @@ async function main(): Promise<number> {
     .filter((k) => process.env[k] !== undefined && process.env[k] !== '');
   const loadBefore = loadavg()[0];
   // Which code was measured: the build compiles the working tree, so say whether it differs from HEAD.
-  const head = (await runCommand('git', ['rev-parse', '--short', 'HEAD'], root, process.env, 10_000).catch(() => '?')).trim();
-  const dirty = (await runCommand('git', ['status', '--porcelain', '--', 'apps', 'libs'], root, process.env, 10_000).catch(() => ''))
+  const head = (await run('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, env: process.env, timeoutMs: 10_000 }).catch(() => '?')).trim();
+  const dirty = (await run('git', ['status', '--porcelain', '--', 'apps', 'libs'], { cwd: root, env: process.env, timeoutMs: 10_000 }).catch(() => ''))
     .split('\n')
     .filter(Boolean).length;
   const runId = randomBytes(4).toString('hex');
@@ -503,7 +470,7 @@ async function main(): Promise<number> {
   say(`run ${runId}; child logs in ${logDir}`);
 
   // 1. Services, a fresh database and fresh topics.
-  const servicesOut = await runCommand('bash', ['scripts/services.sh', 'up'], root, process.env, 300_000);
+  const servicesOut = await run('bash', ['scripts/services.sh', 'up'], { cwd: root, env: process.env, timeoutMs: 300_000 });
   const envOf = (key: string) => new RegExp(`^${key}=(.+)$`, 'm').exec(servicesOut)?.[1]?.trim();
   const baseDatabaseUrl = envOf('DATABASE_URL');
   const kafkaBrokers = envOf('KAFKA_BROKERS');
@@ -512,7 +479,11 @@ async function main(): Promise<number> {
   const benchDatabaseUrl = databaseUrl(baseDatabaseUrl, dbName);
   await createDatabase(baseDatabaseUrl, dbName);
   undo.push({ what: `dropping database ${dbName}`, step: () => dropDatabase(baseDatabaseUrl, dbName) });
-  await runCommand(process.execPath, ['scripts/run-node.js', 'libs/persistence/src/migrate.cli'], root, { ...process.env, DATABASE_URL: benchDatabaseUrl }, 120_000);
+  await run(process.execPath, ['scripts/run-node.js', 'libs/persistence/src/migrate.cli'], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: benchDatabaseUrl },
+    timeoutMs: 120_000,
+  });
   say(`database ${dbName} migrated`);
 
   const idp = await BenchIdp.start();
@@ -815,34 +786,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-const maxSeconds = (() => {
-  try {
-    return intFromEnv('BENCH_MAX_SECONDS', 900);
-  } catch {
-    return 900;
-  }
-})();
-const overall = setTimeout(() => {
-  say(`the run exceeded BENCH_MAX_SECONDS=${maxSeconds}; stopping`);
-  void cleanup().finally(() => process.exit(1));
-}, maxSeconds * 1000);
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    say(`${signal}: stopping`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-main()
-  .then(async (code) => {
-    await cleanup();
-    clearTimeout(overall);
-    process.exit(code);
-  })
-  .catch(async (err: Error) => {
-    say(`failed: ${err.stack ?? err.message}`);
-    await cleanup();
-    clearTimeout(overall);
-    process.exit(1);
-  });
+runBench(main);

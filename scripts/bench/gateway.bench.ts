@@ -24,7 +24,6 @@
  *   BENCH_CPU_PROFILE=1        V8 CPU profiles of the three apps during phase A, summarised in the
  *                              report (files kept in the log directory)
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -32,6 +31,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
+import { intFromEnv, run, runBench, say, undo } from './bench-run';
 import { summariseProfile } from './cpu-profile';
 import { BenchIdp, BenchSubject, SignedRequest } from './fake-idp';
 import {
@@ -66,47 +66,9 @@ const TARGET_P99_MS = 500;
 const CONNECTION_NAME = 'bench-okta';
 const GTR_PATH = `/oauth/global-token-revocation/connection/${CONNECTION_NAME}`;
 
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer (got ${JSON.stringify(raw)})`);
-  return value;
-}
 
-const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
-function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }) {
-  return new Promise<string>((resolvePromise, reject) => {
-    const child = execFile(
-      command,
-      args,
-      { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs, maxBuffer: 4 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        if (err) reject(new Error(`${command} ${args.join(' ')} failed: ${err.message}\n${stderr}`));
-        else resolvePromise(stdout);
-      },
-    );
-    child.stderr?.pipe(process.stderr);
-  });
-}
 
-/** Undo steps, run last-in first-out once, whether the run succeeds, fails or is interrupted. */
-const undo: { what: string; step: () => Promise<void> }[] = [];
-let cleaning: Promise<void> | null = null;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    while (undo.length) {
-      const { what, step } = undo.pop()!;
-      try {
-        await step();
-      } catch (err) {
-        say(`cleanup: ${what} failed: ${(err as Error).message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
 
 /**
  * The outbox is written and deleted at the rate of logouts; without vacuum every relay poll reads
@@ -598,34 +560,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-const maxSeconds = (() => {
-  try {
-    return intFromEnv('BENCH_MAX_SECONDS', 900);
-  } catch {
-    return 900;
-  }
-})();
-const overall = setTimeout(() => {
-  say(`the run exceeded BENCH_MAX_SECONDS=${maxSeconds}; stopping`);
-  void cleanup().finally(() => process.exit(1));
-}, maxSeconds * 1000);
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    say(`${signal}: stopping`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-main()
-  .then(async (code) => {
-    await cleanup();
-    clearTimeout(overall);
-    process.exit(code);
-  })
-  .catch(async (err: Error) => {
-    say(`failed: ${err.stack ?? err.message}`);
-    await cleanup();
-    clearTimeout(overall);
-    process.exit(1);
-  });
+runBench(main);
