@@ -67,6 +67,8 @@ import {
   isRunning,
   logTail,
   sleep,
+  waitForConsumerGroups,
+  deleteKafkaArtifacts,
   startNode,
   stopChild,
   waitForHttp,
@@ -95,39 +97,6 @@ const clientIdOf = (app: number) => `bench-rp-${String(app + 1).padStart(2, '0')
 
 
 
-async function consumerGroupsStable(kafka: Kafka, groups: string[], children: BenchChild[], timeoutMs: number): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const dead = children.find((c) => !isRunning(c));
-      if (dead) throw new Error(`${dead.name} exited (code ${dead.proc.exitCode}):\n${logTail(dead)}`);
-      try {
-        const { groups: described } = await admin.describeGroups(groups);
-        if (described.every((g) => g.state === 'Stable' && g.members.length > 0)) return;
-      } catch {
-        // The group coordinator may not be ready yet.
-      }
-      await sleep(500);
-    }
-    throw new Error(`consumer groups ${groups.join(', ')} did not become stable within ${timeoutMs / 1000} s`);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function removeTopicsAndGroups(kafka: Kafka, prefix: string, groups: string[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.deleteGroups(groups).catch(() => undefined);
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length) await admin.deleteTopics({ topics, timeout: 10_000 });
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 async function managementApi(gatewayUrl: string, method: string, path: string, body: unknown): Promise<{ status: number; text: string }> {
   const res = await fetch(`${gatewayUrl}${path}`, {
@@ -494,7 +463,7 @@ async function main(): Promise<number> {
   const topicPrefix = `bench.${runId}.`;
   const consumerGroups = CONSUMERS.map((n) => `${topicPrefix}${n}`);
   const kafka = new Kafka({ clientId: `ulo-bench-${runId}`, brokers: kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
-  undo.push({ what: `deleting the ${topicPrefix}* topics`, step: () => removeTopicsAndGroups(kafka, topicPrefix, consumerGroups) });
+  undo.push({ what: `deleting the ${topicPrefix}* topics`, step: () => deleteKafkaArtifacts(kafka, topicPrefix, consumerGroups) });
 
   // 2. The real apps. Every app names the gateway as PUBLIC_BASE_URL: the dispatcher signs with it as iss.
   const gatewayPort = await freePort();
@@ -533,7 +502,7 @@ async function main(): Promise<number> {
   }
   const gateway = children[0];
   await waitForHttp(`${gatewayUrl}/health`, gateway, 90_000);
-  await consumerGroupsStable(kafka, consumerGroups, children, 90_000);
+  await waitForConsumerGroups(kafka, consumerGroups, children, 90_000);
   say(`gateway on ${gatewayUrl}; consumers joined ${consumerGroups.join(', ')}`);
 
   // 3. The okta connection and the receiver apps as clients, through the Management API.

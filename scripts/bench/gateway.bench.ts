@@ -53,9 +53,10 @@ import {
   CpuUse,
   defaultGroups,
   freePort,
-  isRunning,
   logTail,
   sleep,
+  waitForConsumerGroups,
+  deleteKafkaArtifacts,
   startNode,
   stopChild,
   waitForHttp,
@@ -90,39 +91,6 @@ async function outboxPolls(db: Client): Promise<{ scans: number; read: number }>
 const pollsBetween = (a: { scans: number; read: number }, b: { scans: number; read: number }) =>
   `${b.scans - a.scans} relay polls, ${((b.read - a.read) / Math.max(1, b.scans - a.scans)).toFixed(0)} index entries read per poll`;
 
-async function waitForConsumerGroups(kafka: Kafka, groups: string[], children: BenchChild[], timeoutMs: number) {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const dead = children.find((c) => !isRunning(c));
-      if (dead) throw new Error(`${dead.name} exited (code ${dead.proc.exitCode}):\n${logTail(dead)}`);
-      try {
-        const { groups: described } = await admin.describeGroups(groups);
-        if (described.every((g) => g.state === 'Stable' && g.members.length > 0)) return;
-      } catch {
-        // The group coordinator may not be ready yet.
-      }
-      await sleep(500);
-    }
-    throw new Error(`consumer groups ${groups.join(', ')} did not become stable within ${timeoutMs / 1000} s`);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function deleteKafkaArtifacts(kafka: Kafka, prefix: string, groups: string[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.deleteGroups(groups).catch(() => undefined);
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length) await admin.deleteTopics({ topics, timeout: 10_000 });
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 function subjects(group: string, count: number): BenchSubject[] {
   return Array.from({ length: count }, (_, i) => ({ userId: userIdOf(group, i + 1), providerUserId: providerUserIdOf(group, i + 1) }));

@@ -2,6 +2,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type { Kafka } from 'kafkajs';
 
 /** A process the bench started: one of the apps, or the bare baseline server. */
 export interface BenchChild {
@@ -215,4 +216,40 @@ export function cpuBetween(start: CpuSnapshot, end: CpuSnapshot): CpuUse[] {
     out.push(use('machine (all processes)', machine));
   }
   return out;
+}
+
+/** Waits until every consumer group of the bench's apps has members and is stable, failing fast if an app died. */
+export async function waitForConsumerGroups(kafka: Kafka, groups: string[], children: BenchChild[], timeoutMs: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const dead = children.find((c) => !isRunning(c));
+      if (dead) throw new Error(`${dead.name} exited (code ${dead.proc.exitCode}):\n${logTail(dead)}`);
+      try {
+        const { groups: described } = await admin.describeGroups(groups);
+        if (described.every((g) => g.state === 'Stable' && g.members.length > 0)) return;
+      } catch {
+        // The group coordinator may not be ready yet.
+      }
+      await sleep(500);
+    }
+    throw new Error(`consumer groups ${groups.join(', ')} did not become stable within ${timeoutMs / 1000} s`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Removes the run's topics and consumer groups. */
+export async function deleteKafkaArtifacts(kafka: Kafka, prefix: string, groups: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteGroups(groups).catch(() => undefined);
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length) await admin.deleteTopics({ topics, timeout: 10_000 });
+  } finally {
+    await admin.disconnect();
+  }
 }
