@@ -34,35 +34,19 @@ export const entities = [
   BackchannelDeliveryEntity,
 ];
 
-export {
-  ConnectionEntity,
-  ClientEntity,
-  UserEntity,
-  UserIdentityEntity,
-  SessionEntity,
-  SessionClientEntity,
-  RefreshTokenEntity,
-  LogEventEntity,
-  OutboxMessageEntity,
-  LogoutRequestEntity,
-  SeenJtiEntity,
-  LogStreamEntity,
-  LogStreamQueueItemEntity,
-  LogStreamFanoutEntity,
-  SigningKeyEntity,
-  BackchannelDeliveryEntity,
-};
-export type { ConnectionStrategy } from './connection.entity';
-export type { OidcLogoutSettings } from './client.entity';
-export type {
-  HttpContentFormat,
-  HttpLogStreamSink,
-  KafkaLogStreamSink,
-  LogStreamError,
-  LogStreamFilter,
-  LogStreamSink,
-  LogStreamStatus,
-  LogStreamType,
-} from './log-stream.entity';
-export type { SigningKeyStatus } from './signing-key.entity';
-export type { DeliveryStatus } from './backchannel-delivery.entity';
+export * from './connection.entity';
+export * from './client.entity';
+export * from './user.entity';
+export * from './user-identity.entity';
+export * from './session.entity';
+export * from './session-client.entity';
+export * from './refresh-token.entity';
+export * from './log-event.entity';
+export * from './outbox-message.entity';
+export * from './logout-request.entity';
+export * from './seen-jti.entity';
+export * from './log-stream.entity';
+export * from './log-stream-queue-item.entity';
+export * from './log-stream-fanout.entity';
+export * from './signing-key.entity';
+export * from './backchannel-delivery.entity';
