@@ -104,6 +104,7 @@ describe('crash between the database commit and the offset commit', () => {
       { what: 'the success log' },
     );
     expect(logs).toEqual([
+      { type: 'sapi', n: 1 }, // the connection's creation
       { type: 'srrt', n: 3 },
       { type: 'universal_logout_succeeded', n: 1 },
     ]);

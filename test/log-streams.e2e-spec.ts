@@ -38,7 +38,10 @@ describe('log streams', () => {
   const sorted = (list: string[]) => [...list].sort();
 
   beforeAll(async () => {
-    gw = await startGateway({ KAFKA_TOPIC_PREFIX: prefix });
+    // The gateway logs each Management API write here (a sapi per stream created, changed or
+    // deleted: test/logs.e2e-spec.ts streams those). Its log events go to topics of their own
+    // prefix, so that the streams under test carry exactly the events each test publishes.
+    gw = await startGateway({ KAFKA_TOPIC_PREFIX: `${prefix}admin.` });
     // A receiver that hangs holds its stream for 30 s: longer than any wait for another stream.
     streamer = await startLogStreamer({ KAFKA_TOPIC_PREFIX: prefix, OUTBOUND_TIMEOUT_MS: '30000' });
   });

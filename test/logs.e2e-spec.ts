@@ -14,6 +14,8 @@ describe('logs of a Universal Logout', () => {
   let streamer: RunningLogStreamer;
   let idp: FakeIdp;
   let siem: LogReceiver;
+  /** A stream of the Management API's writes only (categories management.*). */
+  let audit: LogReceiver;
   let base: string;
   let ann: Awaited<ReturnType<typeof seedUser>>;
   let bob: Awaited<ReturnType<typeof seedUser>>;
@@ -46,12 +48,29 @@ describe('logs of a Universal Logout', () => {
     p = await startPipeline();
     base = p.config.publicBaseUrl;
     streamer = await startLogStreamer({ KAFKA_TOPIC_PREFIX: p.config.kafka.topicPrefix });
+    audit = await LogReceiver.start();
+    const auditStream = {
+      name: 'audit',
+      type: 'http',
+      sink: { httpEndpoint: audit.url },
+      filters: [
+        { type: 'category', name: 'management.success' },
+        { type: 'category', name: 'management.fail' },
+      ],
+    };
+    expect((await p.gw.api('POST', '/api/v2/log-streams', auditStream)).status).toBe(201);
     expect(
       (await p.gw.api('POST', '/api/v2/connections', { name: 'acme-okta', strategy: 'okta', options: { issuer: idp.issuer, client_id: idp.clientId } }))
         .status,
     ).toBe(201);
     siem = await LogReceiver.start();
-    expect((await p.gw.api('POST', '/api/v2/log-streams', { name: 'SIEM', type: 'http', sink: { httpEndpoint: siem.url } })).status).toBe(201);
+    const siemStream = {
+      name: 'SIEM',
+      type: 'http',
+      sink: { httpEndpoint: siem.url },
+      filters: ['auth.logout.success', 'auth.logout.fail', 'user.success'].map((name) => ({ type: 'category', name })),
+    };
+    expect((await p.gw.api('POST', '/api/v2/log-streams', siemStream)).status).toBe(201);
 
     ann = await seedUser(p.gw.dataSource, { connection: 'acme-okta', issuer: idp.issuer, sub: '00uAnn', sessions: 2, refreshTokens: 250, clientIds: ['client-a'] });
     bob = await seedUser(p.gw.dataSource, { connection: 'acme-okta', issuer: idp.issuer, sub: '00uBob', sessions: 1, refreshTokens: 3, clientIds: ['client-b'] });
@@ -68,6 +87,7 @@ describe('logs of a Universal Logout', () => {
     await streamer.close();
     await p.close();
     await siem.close();
+    await audit.close();
     await idp.close();
   });
 
@@ -99,8 +119,10 @@ describe('logs of a Universal Logout', () => {
     const after = await logs(`from_date=${between}`);
     expect(after.map((e) => e.log_id)).toEqual([...ofBob, ...failed].map((e) => e.log_id).sort());
     const before = await logs(`to_date=${between}`);
-    expect(before).toHaveLength(251);
-    expect(before.every((e) => e.user_id === ann.userId)).toBe(true);
+    // The setup's three Management API writes (two streams, a connection), then Ann's logout.
+    expect(before.slice(0, 3).map((e) => e.type)).toEqual(['sapi', 'sapi', 'sapi']);
+    expect(before.slice(3)).toHaveLength(251);
+    expect(before.slice(3).every((e) => e.user_id === ann.userId)).toBe(true);
 
     // The log stream received every one of them, once.
     await pollUntil(async () => siem.distinctLogIds.size, (n) => n === 256, { what: 'the log stream' });
@@ -128,5 +150,30 @@ describe('logs of a Universal Logout', () => {
       [ann.userId],
     );
     expect(ids).toEqual(stored.map((r) => r.log_id));
+  });
+
+  it('logs each Management API write, sapi or fapi, and streams them to a stream of management events only', async () => {
+    const duplicate = await p.gw.api('POST', '/api/v2/connections', { name: 'acme-okta', strategy: 'okta', options: { issuer: idp.issuer } });
+    expect(duplicate.status).toBe(409);
+    const connection = (await p.gw.api('GET', '/api/v2/connections?name=acme-okta')).body.connections[0];
+    const updated = await p.gw.api('PATCH', `/api/v2/connections/${connection.id}`, { options: { issuer: idp.issuer, client_id: idp.clientId } });
+    expect(updated.status).toBe(200);
+
+    const sapi = await logs('type=sapi');
+    expect(sapi.map((e) => e.description)).toEqual([
+      'Create /api/v2/log-streams',
+      'Create /api/v2/connections',
+      'Create /api/v2/log-streams',
+      'Update /api/v2/connections/:id',
+    ]);
+    const fapi = await logs('type=fapi');
+    expect(fapi).toHaveLength(1);
+    expect(fapi[0]).toMatchObject({ description: duplicate.body.message, details: { response: { statusCode: 409 } } });
+
+    // The audit stream existed before each of these writes: it receives all five, and nothing else.
+    await pollUntil(async () => audit.distinctLogIds.size, (n) => n === 5, { what: 'the audit stream' });
+    expect([...audit.distinctLogIds].sort()).toEqual([...sapi, ...fapi].map((e) => e.log_id).sort());
+    expect(audit.logIds).toHaveLength(5);
+    expect(siem.envelopes.some((e) => e.data.type === 'sapi' || e.data.type === 'fapi')).toBe(false);
   });
 });

@@ -81,9 +81,14 @@ describe('Universal Logout end to end', () => {
     expect(terminated[0].payload.sessions.map((s: { sessionId: string }) => s.sessionId).sort()).toEqual([...ann.sessionIds].sort());
     expect(terminated[0].payload.sessions[0].clientIds).toEqual(['client-a']);
 
-    // Every log event is published to <prefix>log-events, keyed by log_id.
-    const published = await readTopic(`${p.config.kafka.topicPrefix}log-events`, 5);
-    expect(published.map((e: { type: string }) => e.type).sort()).toEqual([...Array(4).fill('srrt'), 'universal_logout_succeeded'].sort());
+    // Every log event is published to <prefix>log-events, keyed by log_id: the sapi of the
+    // connection's creation first, then those of the logout.
+    const published = await readTopic(`${p.config.kafka.topicPrefix}log-events`, 6);
+    expect(published.map((e: { type: string }) => e.type).sort()).toEqual(['sapi', ...Array(4).fill('srrt'), 'universal_logout_succeeded'].sort());
+    expect(published.find((e: { type: string }) => e.type === 'sapi')).toMatchObject({
+      description: 'Create /api/v2/connections',
+      details: { request: { method: 'POST', path: '/api/v2/connections' }, response: { statusCode: 201 } },
+    });
   });
 
   async function readTopic(topic: string, count: number): Promise<any[]> {

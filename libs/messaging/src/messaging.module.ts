@@ -1,4 +1,4 @@
-import { DynamicModule, Global, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, DynamicModule, Global, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
@@ -40,7 +40,7 @@ export class MessagingModule {
   }
 }
 
-class RelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+class RelayLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -52,7 +52,11 @@ class RelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     await this.relay.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Before any module's shutdown hook: the database the relay reads is closed in one of those.
+   * A row committed after this stays in the outbox for the next relay to publish.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.relay.stop();
   }
 }

@@ -11,6 +11,8 @@ import {
   UserEntity,
   UserIdentityEntity,
 } from '@ulo/persistence';
+import { ManagementAuditInterceptor } from './audit/management-audit.interceptor';
+import { RecordManagementCall } from './audit/record-management-call.usecase';
 import { ManagementTokenGuard } from './auth/management-token.guard';
 import { BackchannelDeliveriesController } from './backchannel-deliveries/backchannel-deliveries.controller';
 import { SigningKeysController } from './keys/signing-keys.controller';
@@ -35,7 +37,8 @@ import { LogStreamsController } from './log-streams/log-streams.controller';
 import { LogStreamsService } from './log-streams/log-streams.service';
 import { RequestRevocation } from '../revocation/request-revocation.usecase';
 
-/** SPEC §6: the Management API under /api/v2, every route behind the management token guard. */
+/** SPEC §6: the Management API under /api/v2, every route behind the management token guard, every write
+ * logged (`sapi` / `fapi`). */
 @Module({
   imports: [
     TypeOrmModule.forFeature([
@@ -65,6 +68,8 @@ import { RequestRevocation } from '../revocation/request-revocation.usecase';
   ],
   providers: [
     ManagementTokenGuard,
+    ManagementAuditInterceptor,
+    RecordManagementCall,
     ConnectionsService,
     ClientsService,
     UsersService,

@@ -1,9 +1,9 @@
-import { ConflictException, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ConflictException, Controller, Get, HttpCode, NotFoundException, Param, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import { MoreThan, Repository } from 'typeorm';
 import { BackchannelDeliveryEntity } from '@ulo/persistence';
-import { ManagementTokenGuard } from '../auth/management-token.guard';
+import { ManagementApi } from '../auth/management-api.decorator';
 import { DEFAULT_TAKE, toPage } from '../paging/checkpoint-page';
 import { ListDeliveriesQuery } from './backchannel-delivery.dto';
 
@@ -26,8 +26,7 @@ const view = (d: BackchannelDeliveryEntity) => ({
 
 /** Operators see back-channel deliveries, and replay the parked ones (a fresh token is signed). */
 @ApiTags('backchannel-deliveries')
-@ApiBearerAuth()
-@UseGuards(ManagementTokenGuard)
+@ManagementApi()
 @Controller('api/v2/backchannel-deliveries')
 export class BackchannelDeliveriesController {
   constructor(@InjectRepository(BackchannelDeliveryEntity) private readonly deliveries: Repository<BackchannelDeliveryEntity>) {}

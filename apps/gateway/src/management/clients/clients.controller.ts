@@ -1,13 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ManagementTokenGuard } from '../auth/management-token.guard';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { ManagementApi } from '../auth/management-api.decorator';
 import { CheckpointQuery } from '../paging/checkpoint-page';
 import { CreateClientDto, UpdateClientDto } from './client.dto';
 import { ClientsService } from './clients.service';
 
 @ApiTags('clients')
-@ApiBearerAuth()
-@UseGuards(ManagementTokenGuard)
+@ManagementApi()
 @Controller('api/v2/clients')
 export class ClientsController {
   constructor(private readonly clients: ClientsService) {}

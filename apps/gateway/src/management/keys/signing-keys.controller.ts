@@ -1,12 +1,11 @@
-import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ManagementTokenGuard } from '../auth/management-token.guard';
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { ManagementApi } from '../auth/management-api.decorator';
 import { SigningKeys } from '../../signing/signing-keys.provider';
 
 /** SPEC §6 `keys/signing`: the back-channel signing keys, public parts only. */
 @ApiTags('keys')
-@ApiBearerAuth()
-@UseGuards(ManagementTokenGuard)
+@ManagementApi()
 @Controller('api/v2/keys/signing')
 export class SigningKeysController {
   constructor(private readonly keys: SigningKeys) {}

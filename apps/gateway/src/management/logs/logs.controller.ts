@@ -1,12 +1,11 @@
-import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ManagementTokenGuard } from '../auth/management-token.guard';
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { ManagementApi } from '../auth/management-api.decorator';
 import { ListLogsQuery } from './log-query.dto';
 import { LogsService } from './logs.service';
 
 @ApiTags('logs')
-@ApiBearerAuth()
-@UseGuards(ManagementTokenGuard)
+@ManagementApi()
 @Controller('api/v2/logs')
 export class LogsController {
   constructor(private readonly logs: LogsService) {}

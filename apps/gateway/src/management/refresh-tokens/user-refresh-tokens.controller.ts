@@ -1,13 +1,12 @@
-import { Controller, Delete, Get, HttpCode, Param, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ManagementTokenGuard } from '../auth/management-token.guard';
+import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { ManagementApi } from '../auth/management-api.decorator';
 import { CheckpointQuery } from '../paging/checkpoint-page';
 import { RefreshTokenRevocations } from './refresh-token-revocations';
 import { RefreshTokensService } from './refresh-tokens.service';
 
 @ApiTags('refresh-tokens')
-@ApiBearerAuth()
-@UseGuards(ManagementTokenGuard)
+@ManagementApi()
 @Controller('api/v2/users/:id/refresh-tokens')
 export class UserRefreshTokensController {
   constructor(

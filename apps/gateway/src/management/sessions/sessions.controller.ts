@@ -1,13 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ManagementTokenGuard } from '../auth/management-token.guard';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { ManagementApi } from '../auth/management-api.decorator';
 import { CreateSessionDto } from './session.dto';
 import { SessionRevocations } from './session-revocations';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('sessions')
-@ApiBearerAuth()
-@UseGuards(ManagementTokenGuard)
+@ManagementApi()
 @Controller('api/v2/sessions')
 export class SessionsController {
   constructor(

@@ -1,12 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ManagementTokenGuard } from '../auth/management-token.guard';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { ManagementApi } from '../auth/management-api.decorator';
 import { CreateUserDto } from './user.dto';
 import { UsersService } from './users.service';
 
 @ApiTags('users')
-@ApiBearerAuth()
-@UseGuards(ManagementTokenGuard)
+@ManagementApi()
 @Controller('api/v2/users')
 export class UsersController {
   constructor(private readonly users: UsersService) {}
