@@ -14,6 +14,7 @@ import { MetricsServer } from './metrics/metrics.server';
 import { HttpLogSink } from './sinks/http-log.sink';
 import { KafkaLogSink } from './sinks/kafka-log.sink';
 import { LogSinks } from './sinks/log-sinks';
+import { FanoutSweeper } from './store-log-events/fanout.sweeper';
 import { LogEventStoreRepository } from './store-log-events/log-event-store.repository';
 import { StoreLogEvents } from './store-log-events/store-log-events.usecase';
 
@@ -32,6 +33,7 @@ export class LogStreamerModule {
       providers: [
         LogEventStoreRepository,
         StoreLogEvents,
+        FanoutSweeper,
         LogStreamDeliveryRepository,
         DeliverLogStreamBatch,
         LogStreamScheduler,

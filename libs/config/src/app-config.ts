@@ -67,6 +67,14 @@ export const envSchema = z.object({
   LOG_STREAM_MAX_FAILURES: positiveInt(20),
   /** How long a log-streamer instance owns a stream without renewing; another takes over after it. */
   LOG_STREAM_LEASE_MS: z.coerce.number().int().min(500).default(30000),
+  /**
+   * How long the log-streamer remembers that an event was queued for the streams. A message
+   * redelivered later (a consumer group rewound past it) is queued again: a duplicate, not a loss.
+   * Keep it at least the retention of the log-events topic (Kafka's default: 168 hours).
+   */
+  LOG_STREAM_FANOUT_RETENTION_HOURS: positiveInt(168),
+  /** How often each log-streamer instance forgets the fan-out markers past that retention. */
+  LOG_STREAM_FANOUT_SWEEP_INTERVAL_MS: positiveInt(600000),
   /** Prometheus metrics of the log-streamer (GET /metrics); port 0: any free port. */
   LOG_STREAMER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   LOG_STREAMER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -115,6 +123,8 @@ export interface AppConfig {
     retryMaxMs: number;
     maxFailures: number;
     leaseMs: number;
+    fanoutRetentionHours: number;
+    fanoutSweepIntervalMs: number;
     metricsPort: number;
     metricsHost: string;
   };
@@ -176,6 +186,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       retryMaxMs: e.LOG_STREAM_RETRY_MAX_MS,
       maxFailures: e.LOG_STREAM_MAX_FAILURES,
       leaseMs: e.LOG_STREAM_LEASE_MS,
+      fanoutRetentionHours: e.LOG_STREAM_FANOUT_RETENTION_HOURS,
+      fanoutSweepIntervalMs: e.LOG_STREAM_FANOUT_SWEEP_INTERVAL_MS,
       metricsPort: e.LOG_STREAMER_METRICS_PORT,
       metricsHost: e.LOG_STREAMER_METRICS_HOST,
     },

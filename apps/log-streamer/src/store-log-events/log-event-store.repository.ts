@@ -56,4 +56,18 @@ export class LogEventStoreRepository {
     );
     return row;
   }
+
+  /**
+   * Forgets up to `limit` fan-out markers of events minted before `bound` (a log_id: ULIDs sort by
+   * time, so the primary key finds them). Returns how many it forgot.
+   */
+  async forgetFanoutsBefore(bound: string, limit: number): Promise<number> {
+    const [row]: { n: number }[] = await this.dataSource.query(
+      `WITH old AS (SELECT log_id FROM log_stream_fanouts WHERE log_id < $1 ORDER BY log_id LIMIT $2),
+       gone AS (DELETE FROM log_stream_fanouts f USING old WHERE f.log_id = old.log_id RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [bound, limit],
+    );
+    return row.n;
+  }
 }
