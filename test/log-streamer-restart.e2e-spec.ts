@@ -1,3 +1,4 @@
+import { signingSecretOf } from '@ulo/config';
 import { AppProcess, pollUntil, testConfig } from '@ulo/testing';
 import { RunningGateway, startGateway } from '../apps/gateway/test/gateway.harness';
 import { LogReceiver } from '../apps/log-streamer/test/log-receiver';
@@ -20,6 +21,7 @@ describe('log-streamer killed mid-batch', () => {
       KAFKA_BROKERS: c.kafka.brokers.join(','),
       KAFKA_TOPIC_PREFIX: prefix,
       ALLOW_PRIVATE_NETWORK_URLS: 'true',
+      SIGNING_KEY_ENCRYPTION_SECRET: signingSecretOf(c),
       LOG_LEVEL: 'info',
       KAFKA_SESSION_TIMEOUT_MS: '6000',
       ...fastLogStreams,

@@ -1,3 +1,5 @@
+import { decryptSecret } from '@ulo/security';
+import { signingSecretOf } from '@ulo/config';
 import { RunningGateway, startGateway } from './gateway.harness';
 
 describe('Management API: log streams (SPEC §5, §6)', () => {
@@ -9,6 +11,9 @@ describe('Management API: log streams (SPEC §5, §6)', () => {
     sink: { httpEndpoint: 'https://siem.example.com/ingest', httpAuthorization: secret, ...sink },
     ...extra,
   });
+  /** The Authorization a stored sink holds, opened with the gateway's sealing secret. */
+  const authorizationIn = (sink: { httpAuthorizationSealed?: string }) =>
+    sink.httpAuthorizationSealed === undefined ? undefined : decryptSecret(sink.httpAuthorizationSealed, signingSecretOf(gw.config));
   const count = async () => (await gw.dataSource.query('SELECT count(*)::int AS n FROM log_streams'))[0].n as number;
 
   beforeAll(async () => {
@@ -54,9 +59,11 @@ describe('Management API: log streams (SPEC §5, §6)', () => {
     expect(fetched.body).toEqual(res.body);
     const listed = await gw.api('GET', '/api/v2/log-streams');
     for (const body of [res.body, fetched.body, listed.body]) expect(JSON.stringify(body)).not.toContain(secret);
-    // Kept, to be sent verbatim.
+    // Kept, to be sent verbatim, and only sealed at rest.
     const [row] = await gw.dataSource.query('SELECT sink FROM log_streams WHERE id = $1', [res.body.id]);
-    expect(row.sink.httpAuthorization).toBe(secret);
+    expect(JSON.stringify(row.sink)).not.toContain(secret);
+    expect(row.sink).not.toHaveProperty('httpAuthorization');
+    expect(authorizationIn(row.sink)).toBe(secret);
   });
 
   it('creates a kafka stream with category filters, paused if asked', async () => {
@@ -126,12 +133,13 @@ describe('Management API: log streams (SPEC §5, §6)', () => {
     const patched = await gw.api('PATCH', path, { name: 'SIEM (lines)', sink: { httpContentFormat: 'JSONLINES' } });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ name: 'SIEM (lines)', sink: { httpEndpoint: 'https://siem.example.com/ingest', httpContentFormat: 'JSONLINES' } });
-    expect((await sinkInDb()).httpAuthorization).toBe(secret);
+    expect(authorizationIn(await sinkInDb())).toBe(secret);
 
     expect((await gw.api('PATCH', path, { sink: { httpAuthorization: 'Basic bmV3' } })).status).toBe(200);
-    expect((await sinkInDb()).httpAuthorization).toBe('Basic bmV3');
+    expect(authorizationIn(await sinkInDb())).toBe('Basic bmV3');
     expect((await gw.api('PATCH', path, { sink: { httpAuthorization: null } })).status).toBe(200);
     expect(await sinkInDb()).not.toHaveProperty('httpAuthorization');
+    expect(await sinkInDb()).not.toHaveProperty('httpAuthorizationSealed');
 
     const bad = await gw.api('PATCH', path, { sink: { httpEndpoint: 'http://siem.example.com' } });
     expect(bad.status).toBe(400);

@@ -1,10 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { LoggerModule } from 'nestjs-pino';
-import { APP_CONFIG, AppConfig, ConfigModule } from '@ulo/config';
+import { APP_CONFIG, AppConfig, ConfigModule, signingSecretOf } from '@ulo/config';
 import { KAFKA, MessagingModule } from '@ulo/messaging';
 import { PersistenceModule } from '@ulo/persistence';
-import { SafeHttpClient } from '@ulo/security';
+import { SafeHttpClient, SealedSecrets } from '@ulo/security';
 import { DeliverLogStreamBatch } from './deliver-log-streams/deliver-log-stream-batch.usecase';
 import { LogStreamDeliveryRepository } from './deliver-log-streams/log-stream-delivery.repository';
 import { LogStreamScheduler } from './deliver-log-streams/log-stream-scheduler.service';
@@ -50,8 +50,9 @@ export class LogStreamerModule {
         },
         {
           provide: LogSinks,
-          inject: [SafeHttpClient, KAFKA],
-          useFactory: (http: SafeHttpClient, kafka: Kafka) => new LogSinks(new HttpLogSink(http), new KafkaLogSink(kafka), http),
+          inject: [SafeHttpClient, KAFKA, APP_CONFIG],
+          useFactory: (http: SafeHttpClient, kafka: Kafka, c: AppConfig) =>
+            new LogSinks(new HttpLogSink(http, new SealedSecrets(signingSecretOf(c))), new KafkaLogSink(kafka), http),
         },
       ],
     };

@@ -1,5 +1,5 @@
 import type { LogStreamEnvelope } from '@ulo/contracts';
-import { OutboundRequestException, SafeHttpClient } from '@ulo/security';
+import { OutboundRequestException, SafeHttpClient, SealedSecrets, encryptSecret } from '@ulo/security';
 import { HttpLogSink } from './http-log.sink';
 import { LogSinkException, SinkTarget } from './log-sink';
 
@@ -32,34 +32,56 @@ function client(answers: (number | Error)[]) {
   return { http: http as unknown as SafeHttpClient, calls };
 }
 
+const SECRET = 'the test sealing secret';
+const sinkOf = (http: SafeHttpClient) => new HttpLogSink(http, new SealedSecrets(SECRET));
+
 describe('HttpLogSink (SPEC §5 http sink)', () => {
   const later = () => Date.now() + 60000;
 
   it('sends the Authorization verbatim, the content type and the custom headers', async () => {
     const { http, calls } = client([200]);
-    const delivered = await new HttpLogSink(http).deliver(target('JSONARRAY', { httpAuthorization: 'Splunk abc' }), envelopes, later());
+    const sealed = encryptSecret('Splunk abc', SECRET);
+    const delivered = await sinkOf(http).deliver(target('JSONARRAY', { httpAuthorizationSealed: sealed }), envelopes, later());
     expect(delivered).toBe(4);
     expect(calls).toHaveLength(1);
     expect(calls[0].headers).toMatchObject({ authorization: 'Splunk abc', 'content-type': 'application/json', 'x-tenant': 'acme' });
     expect(JSON.parse(calls[0].body)).toEqual(envelopes);
   });
 
+  it('still sends an Authorization stored in the clear by a version that did not seal it', async () => {
+    const { http, calls } = client([200]);
+    await sinkOf(http).deliver(target('JSONARRAY', { httpAuthorization: 'Bearer legacy' }), envelopes, later());
+    expect(calls[0].headers.authorization).toBe('Bearer legacy');
+  });
+
+  it('fails the delivery, sending nothing, when the Authorization was sealed under another secret', async () => {
+    const { http, calls } = client([200]);
+    const sealed = encryptSecret('Splunk abc', 'a different sealing secret');
+    const failure = await sinkOf(http)
+      .deliver(target('JSONARRAY', { httpAuthorizationSealed: sealed }), envelopes, later())
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(LogSinkException);
+    expect((failure as LogSinkException).message).toMatch(/Authorization cannot be used: the secret cannot be decrypted/);
+    expect((failure as LogSinkException).delivered).toBe(0);
+    expect(calls).toHaveLength(0);
+  });
+
   it('sends no Authorization header when none is configured', async () => {
     const { http, calls } = client([200]);
-    await new HttpLogSink(http).deliver(target('JSONLINES'), envelopes, later());
+    await sinkOf(http).deliver(target('JSONLINES'), envelopes, later());
     expect(calls[0].headers).not.toHaveProperty('authorization');
   });
 
   it('fails on any answer but 2xx, naming the status', async () => {
     const { http } = client([503]);
-    await expect(new HttpLogSink(http).deliver(target('JSONARRAY'), envelopes, later())).rejects.toThrow(
+    await expect(sinkOf(http).deliver(target('JSONARRAY'), envelopes, later())).rejects.toThrow(
       new LogSinkException('POST https://siem.example.com/in answered 503: busy'),
     );
   });
 
   it('JSONOBJECT: reports the envelopes delivered before a failure', async () => {
     const { http } = client([200, 200, new OutboundRequestException('connect ECONNREFUSED', 'ECONNREFUSED')]);
-    const failure = await new HttpLogSink(http).deliver(target('JSONOBJECT'), envelopes, later()).catch((e: LogSinkException) => e);
+    const failure = await sinkOf(http).deliver(target('JSONOBJECT'), envelopes, later()).catch((e: LogSinkException) => e);
     expect(failure).toBeInstanceOf(LogSinkException);
     expect((failure as LogSinkException).delivered).toBe(2);
     expect((failure as LogSinkException).message).toMatch(/failed: connect ECONNREFUSED/);
@@ -67,7 +89,7 @@ describe('HttpLogSink (SPEC §5 http sink)', () => {
 
   it('JSONOBJECT: starts no request after the deadline, returning what was delivered', async () => {
     const { http, calls } = client([]);
-    const delivered = await new HttpLogSink(http).deliver(target('JSONOBJECT'), envelopes, Date.now() - 1);
+    const delivered = await sinkOf(http).deliver(target('JSONOBJECT'), envelopes, Date.now() - 1);
     expect(delivered).toBe(1);
     expect(calls).toHaveLength(1);
   });

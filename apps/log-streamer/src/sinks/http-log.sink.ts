@@ -1,6 +1,6 @@
 import type { LogStreamEnvelope } from '@ulo/contracts';
 import type { HttpLogStreamSink } from '@ulo/persistence';
-import { OutboundRequestException, SafeHttpClient, UnsafeUrlException } from '@ulo/security';
+import { OutboundRequestException, SafeHttpClient, SealedSecrets, UnsafeUrlException } from '@ulo/security';
 import { httpBodiesOf } from './http-batch.format';
 import { LogSink, LogSinkException, SinkTarget } from './log-sink';
 
@@ -9,7 +9,10 @@ import { LogSink, LogSinkException, SinkTarget } from './log-sink';
  * at connect time, a deadline, no redirects). Any answer but 2xx is a failed delivery.
  */
 export class HttpLogSink implements LogSink {
-  constructor(private readonly http: SafeHttpClient) {}
+  constructor(
+    private readonly http: SafeHttpClient,
+    private readonly secrets: SealedSecrets,
+  ) {}
 
   async deliver(target: SinkTarget, batch: LogStreamEnvelope[], deadline: number): Promise<number> {
     const sink = target.sink as HttpLogStreamSink;
@@ -18,7 +21,8 @@ export class HttpLogSink implements LogSink {
     headers['content-type'] = sink.httpContentType;
     headers['user-agent'] = 'universal-logout-log-streamer';
     // Sent exactly as configured: "Bearer …", "Basic …" or a bare token (SPEC §5).
-    if (sink.httpAuthorization) headers.authorization = sink.httpAuthorization;
+    const authorization = await this.authorizationOf(sink);
+    if (authorization) headers.authorization = authorization;
 
     let delivered = 0;
     for (const { body, count } of httpBodiesOf(sink.httpContentFormat, batch)) {
@@ -43,5 +47,15 @@ export class HttpLogSink implements LogSink {
       delivered += count;
     }
     return delivered;
+  }
+
+  /** Stored sealed; a stream written before sealing may still hold it in the clear. */
+  private async authorizationOf(sink: HttpLogStreamSink): Promise<string | undefined> {
+    if (!sink.httpAuthorizationSealed) return sink.httpAuthorization;
+    try {
+      return await this.secrets.open(sink.httpAuthorizationSealed);
+    } catch (err) {
+      throw new LogSinkException(`the stream's Authorization cannot be used: ${(err as Error).message}`, 0);
+    }
   }
 }

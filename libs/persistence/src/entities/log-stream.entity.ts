@@ -4,10 +4,15 @@ export type LogStreamType = 'http' | 'kafka';
 export type LogStreamStatus = 'active' | 'paused' | 'suspended';
 export type HttpContentFormat = 'JSONARRAY' | 'JSONLINES' | 'JSONOBJECT';
 
-/** SPEC §5 `type: "http"`. `httpAuthorization` is a secret: sent verbatim, never returned. */
+/**
+ * SPEC §5 `type: "http"`. The Authorization header is a secret: sent verbatim, never returned,
+ * stored sealed (`httpAuthorizationSealed`, under SIGNING_KEY_ENCRYPTION_SECRET).
+ */
 export interface HttpLogStreamSink {
   httpEndpoint: string;
+  /** The caller's value, as validated; the gateway stores it only sealed. */
   httpAuthorization?: string;
+  httpAuthorizationSealed?: string;
   httpContentType: string;
   httpContentFormat: HttpContentFormat;
   httpCustomHeaders: { header: string; value: string }[];

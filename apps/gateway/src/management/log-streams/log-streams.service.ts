@@ -2,8 +2,9 @@ import { BadRequestException, Inject, Injectable, NotFoundException } from '@nes
 import { InjectRepository } from '@nestjs/typeorm';
 import { MoreThan, Repository } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { APP_CONFIG, AppConfig } from '@ulo/config';
-import { LogStreamEntity, LogStreamError, LogStreamFilter, LogStreamSink, LogStreamStatus, LogStreamType } from '@ulo/persistence';
+import { APP_CONFIG, AppConfig, signingSecretOf } from '@ulo/config';
+import { HttpLogStreamSink, LogStreamEntity, LogStreamError, LogStreamFilter, LogStreamSink, LogStreamStatus, LogStreamType } from '@ulo/persistence';
+import { encryptSecretAsync } from '@ulo/security';
 import { newId } from '../ids';
 import { CheckpointQuery, DEFAULT_TAKE, toPage } from '../paging/checkpoint-page';
 import { CreateLogStreamDto, UpdateLogStreamDto } from './log-stream.dto';
@@ -41,7 +42,7 @@ export class LogStreamsService {
   ) {}
 
   async create(dto: CreateLogStreamDto): Promise<LogStreamView> {
-    const sink = this.validSink(dto.type, dto.sink);
+    const sink = await this.sealed(this.validSink(dto.type, dto.sink));
     const filters = this.validFilters(dto.filters ?? []);
     const id = newId('lst');
     await this.streams.insert({
@@ -86,7 +87,12 @@ export class LogStreamsService {
     const existing = await this.find(id);
     const patch: QueryDeepPartialEntity<LogStreamEntity> = {};
     if (dto.name !== undefined) patch.name = dto.name;
-    if (dto.sink !== undefined) patch.sink = this.validSink(existing.type, { ...existing.sink, ...dto.sink });
+    if (dto.sink !== undefined) {
+      const { httpAuthorizationSealed: kept, ...current } = existing.sink as Partial<HttpLogStreamSink>;
+      const sink = this.validSink(existing.type, { ...current, ...dto.sink });
+      // httpAuthorization absent from the change: the stored one stays; null: removed.
+      patch.sink = await this.sealed(sink, dto.sink.httpAuthorization === undefined ? kept : undefined);
+    }
     if (dto.filters !== undefined) {
       const filters = this.validFilters(dto.filters);
       patch.filters = filters;
@@ -111,7 +117,7 @@ export class LogStreamsService {
   }
 
   private view(s: LogStreamEntity, lag: number): LogStreamView {
-    const { httpAuthorization: _secret, ...sink } = s.sink as LogStreamSink & { httpAuthorization?: string };
+    const { httpAuthorization: _plain, httpAuthorizationSealed: _sealed, ...sink } = s.sink as Partial<HttpLogStreamSink>;
     return {
       id: s.id,
       name: s.name,
@@ -132,6 +138,16 @@ export class LogStreamsService {
         last_errors: s.lastErrors,
       },
     };
+  }
+
+  /** The sink as stored: the Authorization header sealed, never in the clear. */
+  private async sealed(sink: LogStreamSink, kept?: string): Promise<LogStreamSink> {
+    if (!('httpEndpoint' in sink)) return sink;
+    const { httpAuthorization, ...rest } = sink;
+    if (httpAuthorization !== undefined) {
+      return { ...rest, httpAuthorizationSealed: await encryptSecretAsync(httpAuthorization, signingSecretOf(this.config)) };
+    }
+    return kept === undefined ? rest : { ...rest, httpAuthorizationSealed: kept };
   }
 
   private async lagOf(ids: string[]): Promise<Map<string, number>> {
