@@ -37,8 +37,10 @@ import { LogStreamsController } from './log-streams/log-streams.controller';
 import { LogStreamsService } from './log-streams/log-streams.service';
 import { RequestRevocation } from '../revocation/request-revocation.usecase';
 
-/** SPEC §6: the Management API under /api/v2, every route behind the management token guard, every write
- * logged (`sapi` / `fapi`). */
+/**
+ * SPEC §6: the Management API under /api/v2, every route behind the management token guard,
+ * every write logged (`sapi` / `fapi`).
+ */
 @Module({
   imports: [
     TypeOrmModule.forFeature([

@@ -120,19 +120,18 @@ export class AcceptLogout {
   /** SPEC §5: `universal_logout_failed` for each rejected request. Best effort: never turns a 4xx into a 5xx. */
   async recordRejection(command: Pick<RevocationCommand, 'connectionName' | 'origin'>, err: GtrException): Promise<void> {
     try {
-      await this.dataSource.transaction((tx) =>
-        this.logs.record(tx, [
-          {
-            type: 'universal_logout_failed',
-            description: err.description,
-            connection: command.connectionName,
-            ip: command.origin.ip ?? null,
-            user_agent: command.origin.user_agent ?? null,
-            hostname: command.origin.hostname ?? null,
-            details: { error: err.error, error_description: err.description, response: { statusCode: err.status } },
-          },
-        ]),
-      );
+      // One event, one statement: no transaction needed around it.
+      await this.logs.record(this.dataSource.manager, [
+        {
+          type: 'universal_logout_failed',
+          description: err.description,
+          connection: command.connectionName,
+          ip: command.origin.ip ?? null,
+          user_agent: command.origin.user_agent ?? null,
+          hostname: command.origin.hostname ?? null,
+          details: { error: err.error, error_description: err.description, response: { statusCode: err.status } },
+        },
+      ]);
       this.relay.kick();
     } catch (e) {
       this.log.warn(`could not record a rejected revocation request: ${(e as Error).message}`);

@@ -1,8 +1,8 @@
 import { CallHandler, ExecutionContext, HttpException, Injectable, NestInterceptor } from '@nestjs/common';
-import { createHash } from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { from, Observable, throwError } from 'rxjs';
 import { catchError, mergeMap } from 'rxjs/operators';
+import { ManagementRequest } from '../auth/management-token.guard';
 import { ManagementCall, RecordManagementCall } from './record-management-call.usecase';
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -19,7 +19,7 @@ export class ManagementAuditInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const http = context.switchToHttp();
-    const req = http.getRequest<Request>();
+    const req = http.getRequest<ManagementRequest>();
     if (!WRITES.has(req.method)) return next.handle();
     const call = describeCall(req);
     return next.handle().pipe(
@@ -37,8 +37,7 @@ export class ManagementAuditInterceptor implements NestInterceptor {
   }
 }
 
-function describeCall(req: Request): ManagementCall {
-  const bearer = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+function describeCall(req: ManagementRequest): ManagementCall {
   const route = (req.route as { path?: string } | undefined)?.path ?? req.path;
   const userId = route.startsWith('/api/v2/users/:id') && typeof req.params.id === 'string' ? req.params.id : null;
   return {
@@ -47,7 +46,8 @@ function describeCall(req: Request): ManagementCall {
     path: req.path,
     query: { ...(req.query as Record<string, unknown>) },
     body: req.body as unknown,
-    tokenFingerprint: createHash('sha256').update(bearer).digest('hex').slice(0, 16),
+    // Set by the token guard, which runs first.
+    tokenFingerprint: req.managementCaller?.tokenFingerprint ?? 'unknown',
     userId,
     origin: { ip: req.ip, user_agent: req.headers['user-agent'], hostname: req.hostname },
   };

@@ -45,7 +45,7 @@ export class RecordManagementCall {
   async execute(call: ManagementCall, outcome: ManagementOutcome): Promise<void> {
     const failed = outcome.statusCode >= 400;
     try {
-      await this.dataSource.transaction((tx) => this.logs.record(tx, [this.eventOf(call, outcome, failed)]));
+      await this.logs.record(this.dataSource.manager, [this.eventOf(call, outcome, failed)]);
       this.relay.kick();
     } catch (e) {
       this.log.warn(`could not log ${failed ? 'fapi' : 'sapi'} for ${call.method} ${call.path}: ${(e as Error).message}`);
@@ -78,21 +78,16 @@ export class RecordManagementCall {
 /** A body as it may be logged: credentials replaced, and no more than MAX_LOGGED_BODY_BYTES. */
 export function loggable(body: unknown): unknown {
   if (body === undefined || body === null || body === '') return null;
-  // As it went over the wire (dates as strings), then without its credentials.
-  const redacted = redact(JSON.parse(JSON.stringify(body)) as unknown);
-  const size = Buffer.byteLength(JSON.stringify(redacted) ?? '');
+  // As it went over the wire (dates as strings), without its credentials.
+  const redacted: unknown = JSON.parse(JSON.stringify(body), (key, value: unknown) => {
+    if (value === null) return value;
+    if (SECRET_KEY.test(key)) return '[redacted]';
+    // Custom headers of a log stream often carry API keys: their values are credentials too.
+    if (key === 'httpCustomHeaders' && Array.isArray(value)) {
+      return value.map((h: unknown) => (h && typeof h === 'object' ? { ...h, value: '[redacted]' } : h));
+    }
+    return value;
+  });
+  const size = Buffer.byteLength(JSON.stringify(redacted));
   return size > MAX_LOGGED_BODY_BYTES ? { omitted: 'too large to log', bytes: size } : redacted;
-}
-
-function redact(value: unknown, key = ''): unknown {
-  if (SECRET_KEY.test(key) && value !== null && value !== undefined) return '[redacted]';
-  // Custom headers of a log stream often carry API keys: their values are credentials too.
-  if (key === 'httpCustomHeaders' && Array.isArray(value)) {
-    return value.map((h) => (h && typeof h === 'object' ? { ...(h as object), value: '[redacted]' } : h));
-  }
-  if (Array.isArray(value)) return value.map((v) => redact(v));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redact(v, k)]));
-  }
-  return value;
 }

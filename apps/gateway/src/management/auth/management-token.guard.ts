@@ -5,6 +5,14 @@ import { APP_CONFIG, AppConfig } from '@ulo/config';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
+/** Who called, as the guard established it: the token is never kept, only a fingerprint of it. */
+export interface ManagementCaller {
+  /** The first 16 hex digits of the token's SHA-256. */
+  tokenFingerprint: string;
+}
+
+export type ManagementRequest = Request & { managementCaller?: ManagementCaller };
+
 /**
  * SPEC §6: `Authorization: Bearer <token>` with a token from MANAGEMENT_API_TOKENS. Tokens are
  * compared as SHA-256 digests in constant time; with none configured every call is refused.
@@ -18,13 +26,14 @@ export class ManagementTokenGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const header = context.switchToHttp().getRequest<Request>().headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const request = context.switchToHttp().getRequest<ManagementRequest>();
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     if (!match) throw new UnauthorizedException('Missing bearer token');
     const presented = digest(match[1]);
     let ok = false;
     for (const token of this.accepted) ok = timingSafeEqual(token, presented) || ok;
     if (!ok) throw new UnauthorizedException('Invalid token');
+    request.managementCaller = { tokenFingerprint: presented.toString('hex').slice(0, 16) };
     return true;
   }
 }
