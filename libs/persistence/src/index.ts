@@ -6,3 +6,4 @@ export * from './persistence.module';
 export * from './repositories/logout-request.repository';
 export * from './repositories/session.repository';
 export * from './repositories/refresh-token.repository';
+export * from './repositories/query-result';

@@ -1,5 +1,4 @@
 import { BlockList, isIP } from 'node:net';
-import { lookup } from 'node:dns/promises';
 
 /** Loopback, private, link-local, CGNAT, multicast and reserved ranges: never a target in production. */
 const privateRanges = new BlockList();
@@ -60,18 +59,6 @@ export function assertSafeUrlSyntax(raw: string, allowPrivateNetwork: boolean): 
     if (host === 'localhost' || host.endsWith('.localhost') || isPrivateAddress(host)) {
       throw new UnsafeUrlException('must not point at a loopback or private network address');
     }
-  }
-  return url;
-}
-
-/** At delivery time: resolve the host and refuse when any address is private (DNS rebinding). */
-export async function assertSafeUrlResolved(raw: string, allowPrivateNetwork: boolean): Promise<URL> {
-  const url = assertSafeUrlSyntax(raw, allowPrivateNetwork);
-  if (allowPrivateNetwork) return url;
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host) ? [{ address: host }] : await lookup(host, { all: true });
-  if (addresses.some((a) => isPrivateAddress(a.address))) {
-    throw new UnsafeUrlException(`${host} resolves to a private network address`);
   }
   return url;
 }

@@ -1,8 +1,8 @@
 import { Agent as HttpsAgent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent, request } from 'undici';
-import { assertSafeUrlSyntax } from './outbound-url.policy';
-import { safeLookup } from './safe-lookup';
+import { assertSafeUrlSyntax, UnsafeUrlException } from './outbound-url.policy';
+import { PRIVATE_ADDRESS_CODE, safeLookup } from './safe-lookup';
 
 export interface SafeResponse {
   status: number;
@@ -78,6 +78,8 @@ export class SafeHttpClient {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (deadline.aborted) throw new OutboundRequestException(`timed out after ${options.timeoutMs ?? this.timeoutMs} ms`, 'ETIMEDOUT');
+      // Refused by safeLookup at connect time: the URL policy's verdict, not a network failure.
+      if (e.code === PRIVATE_ADDRESS_CODE) throw new UnsafeUrlException(e.message);
       throw new OutboundRequestException(e.message, e.code ?? 'EREQUEST');
     }
   }

@@ -1,6 +1,9 @@
 import { lookup as dnsLookup, LookupAddress, LookupOptions } from 'node:dns';
 import { isPrivateAddress } from './outbound-url.policy';
 
+/** The error code of a connection refused because the host resolves to a private address. */
+export const PRIVATE_ADDRESS_CODE = 'EPRIVATEADDRESS';
+
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /**
@@ -15,7 +18,7 @@ export function safeLookup(allowPrivateNetwork: boolean) {
       const refused = !allowPrivateNetwork && list.some((a) => isPrivateAddress(a.address));
       if (refused) {
         const error: NodeJS.ErrnoException = new Error(`${hostname} resolves to a private network address`);
-        error.code = 'EPRIVATEADDRESS';
+        error.code = PRIVATE_ADDRESS_CODE;
         return callback(error, []);
       }
       if (options.all) return callback(null, list);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createPrivateKey, KeyObject } from 'node:crypto';
 import { exportJWK, exportPKCS8, generateKeyPair, JWK } from 'jose';
 import { DataSource } from 'typeorm';
-import { decryptSecretAsync, encryptSecret } from './key-encryption';
+import { decryptSecretAsync, encryptSecretAsync } from './key-encryption';
 
 export interface PublicSigningKey {
   kid: string;
@@ -123,6 +123,6 @@ export class SigningKeyStore {
     const { publicKey, privateKey } = await generateKeyPair(ALG, { extractable: true, modulusLength: 2048 });
     const kid = randomUUID();
     const jwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
-    return { kid, jwk, sealed: encryptSecret(await exportPKCS8(privateKey), this.secret) };
+    return { kid, jwk, sealed: await encryptSecretAsync(await exportPKCS8(privateKey), this.secret) };
   }
 }

@@ -66,9 +66,9 @@ export class DeliverLogoutToken implements OnApplicationBootstrap, OnModuleDestr
       if (res.status >= 300) error = `the application answered ${res.status}${res.body ? `: ${res.body.slice(0, 200)}` : ''}`;
     } catch (err) {
       // A URL that became unsafe (e.g. now resolves to a private address) is never going to work.
-      if (err instanceof UnsafeUrlException || (err as { code?: string }).code === 'EPRIVATEADDRESS') {
+      if (err instanceof UnsafeUrlException) {
         statusCode = 400;
-        error = `refused: ${(err as Error).message}`;
+        error = `refused: ${err.message}`;
       } else if (err instanceof OutboundRequestException) {
         error = `${err.code}: ${err.message}`;
       } else {
@@ -85,27 +85,24 @@ export class DeliverLogoutToken implements OnApplicationBootstrap, OnModuleDestr
       maxDelayMs: this.config.backchannel.retryMaxDelayMs,
       windowSeconds: this.config.backchannel.retryWindowSeconds,
     });
+    if (verdict.kind === 'retry') {
+      await this.dataSource.query(
+        `UPDATE backchannel_deliveries SET next_attempt_at = now() + make_interval(secs => $2::double precision / 1000),
+           last_status_code = $3, last_error = $4, updated_at = now() WHERE id = $1`,
+        [d.id, verdict.delayMs, statusCode, error],
+      );
+      this.log.warn(`delivery ${d.id} to ${d.client_id} attempt ${d.attempts}: ${error}; retrying in ${verdict.delayMs} ms`);
+      return;
+    }
     const clientName = await this.clientName(d.client_id);
     await this.dataSource.transaction(async (tx) => {
-      if (verdict.kind === 'retry') {
-        await tx.query(
-          `UPDATE backchannel_deliveries SET next_attempt_at = now() + make_interval(secs => $2::double precision / 1000),
-             last_status_code = $3, last_error = $4, updated_at = now() WHERE id = $1`,
-          [d.id, verdict.delayMs, statusCode, error],
-        );
-        return;
-      }
-      const status = verdict.kind === 'succeeded' ? 'succeeded' : verdict.kind;
       await tx.query(
         `UPDATE backchannel_deliveries SET status = $2, last_status_code = $3, last_error = $4, updated_at = now() WHERE id = $1`,
-        [d.id, status, statusCode, error],
+        [d.id, verdict.kind, statusCode, error],
       );
       await this.logs.record(tx, [this.logEvent(d, verdict.kind === 'succeeded', statusCode, error, clientName)]);
     });
-    if (verdict.kind !== 'retry') this.relay.kick();
-    if (verdict.kind === 'retry') {
-      this.log.warn(`delivery ${d.id} to ${d.client_id} attempt ${d.attempts}: ${error}; retrying in ${verdict.delayMs} ms`);
-    }
+    this.relay.kick();
   }
 
   private logEvent(d: DueDelivery, succeeded: boolean, statusCode: number | null, error: string | null, clientName: string | null): LogEventInput {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { normalise } from '@ulo/persistence';
 import { DeliverLogoutToken, DueDelivery } from './deliver-logout-token.usecase';
 
 /** How long a claimed delivery stays invisible to other instances: a crash makes it due again after it. */
@@ -96,7 +97,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, OnApplicationS
          RETURNING b.id, b.request_id, b.session_id, b.user_id, b.client_id, b.url, b.initiator, b.attempts, b.created_at`,
         [free, concurrencyPerClient, saturated],
       )
-      .then((r: DueDelivery[] | [DueDelivery[], number]) => (Array.isArray(r[0]) ? (r[0]) : (r as DueDelivery[])));
+      .then((r: DueDelivery[] | [DueDelivery[], number]) => normalise(r));
 
     for (const row of rows) {
       const clientCount = this.inFlightByClient.get(row.client_id) ?? 0;

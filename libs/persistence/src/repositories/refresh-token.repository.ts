@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { RevocationScope } from '@ulo/contracts';
-import { normalise } from './session.repository';
+import { normalise } from './query-result';
 
 export interface RevokedRefreshToken {
   id: string;

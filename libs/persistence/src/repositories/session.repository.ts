@@ -41,7 +41,3 @@ export class SessionRepository {
     return rows.map((s) => ({ sessionId: s.id, userId: s.user_id, clientIds: s.client_ids }));
   }
 }
-
-export function normalise<T>(result: T[] | [T[], number]): T[] {
-  return Array.isArray(result[0]) && typeof result[1] === 'number' ? (result[0]) : (result as T[]);
-}
