@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig, ConfigModule } from '@ulo/config';
-import { MessagingModule } from '@ulo/messaging';
+import { LogoutStepRunner, MessagingModule } from '@ulo/messaging';
 import { LogoutRequestRepository, PersistenceModule, RefreshTokenRepository } from '@ulo/persistence';
 import { LogoutRequestedHandler } from './handlers/logout-requested.handler';
 import { RevokeRefreshTokens } from './revoke-refresh-tokens/revoke-refresh-tokens.usecase';
@@ -18,7 +18,7 @@ export class RefreshTokenRevokerModule {
         MessagingModule.forRoot('refresh-token-revoker'),
       ],
       controllers: [LogoutRequestedHandler],
-      providers: [RevokeRefreshTokens, LogoutRequestRepository, RefreshTokenRepository],
+      providers: [RevokeRefreshTokens, LogoutStepRunner, LogoutRequestRepository, RefreshTokenRepository],
     };
   }
 }

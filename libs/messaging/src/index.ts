@@ -8,3 +8,4 @@ export * from './kafka-event.server';
 export * from './messaging.module';
 export * from './log-event.recorder';
 export * from './consumer-app';
+export * from './logout-step.runner';

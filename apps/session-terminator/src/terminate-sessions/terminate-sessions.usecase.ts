@@ -1,8 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Injectable } from '@nestjs/common';
 import { LogoutRequested, SESSIONS_PER_EVENT, Topics } from '@ulo/contracts';
-import { LogEventRecorder, OutboxRelay, OutboxWriter, PoisonMessageException } from '@ulo/messaging';
-import { LogoutRequestRepository, SessionRepository } from '@ulo/persistence';
+import { LogoutStepRunner, OutboxWriter } from '@ulo/messaging';
+import { SessionRepository } from '@ulo/persistence';
 
 /**
  * SPEC §3 "Sessions": terminates every active session in the request's scope and announces them
@@ -11,24 +10,15 @@ import { LogoutRequestRepository, SessionRepository } from '@ulo/persistence';
  */
 @Injectable()
 export class TerminateSessions {
-  private readonly log = new Logger(TerminateSessions.name);
-
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly requests: LogoutRequestRepository,
+    private readonly steps: LogoutStepRunner,
     private readonly sessions: SessionRepository,
     private readonly outbox: OutboxWriter,
-    private readonly logs: LogEventRecorder,
-    private readonly relay: OutboxRelay,
   ) {}
 
-  async execute(request: LogoutRequested, heartbeat: () => Promise<void> = () => Promise.resolve()): Promise<number> {
-    const count = await this.dataSource.transaction(async (tx) => {
-      const locked = await this.requests.lock(tx, request.requestId);
-      if (!locked) throw new PoisonMessageException(`unknown logout request ${request.requestId}`);
-      if (this.requests.isDone(locked, 'sessions')) return null;
+  execute(request: LogoutRequested, heartbeat: () => Promise<void>): Promise<number> {
+    return this.steps.run(request, 'sessions', heartbeat, async (tx) => {
       const terminated = await this.sessions.terminate(tx, request.userIds, request.sessions, request.requestId);
-      await heartbeat();
       const rows = [];
       for (let i = 0; i < terminated.length; i += SESSIONS_PER_EVENT) {
         const chunk = terminated.slice(i, i + SESSIONS_PER_EVENT);
@@ -42,16 +32,7 @@ export class TerminateSessions {
         );
       }
       await this.outbox.insert(tx, rows);
-      const outcome = await this.requests.recordStep(tx, locked, 'sessions', terminated.length);
-      if (outcome.succeeded) await this.logs.record(tx, [outcome.succeeded]);
-      return terminated.length;
+      return { count: terminated.length };
     });
-    if (count === null) {
-      this.log.log(`request ${request.requestId}: sessions already terminated (redelivery)`);
-      return 0;
-    }
-    this.relay.kick();
-    this.log.log(`request ${request.requestId}: terminated ${count} session(s)`);
-    return count;
   }
 }

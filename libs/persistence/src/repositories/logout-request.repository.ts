@@ -4,7 +4,7 @@ import { LogEventInput } from '@ulo/contracts';
 
 export type LogoutStep = 'sessions' | 'refresh_tokens';
 
-interface LockedRequest {
+export interface LockedRequest {
   id: string;
   initiator: string;
   connection_id: string | null;
@@ -13,13 +13,6 @@ interface LockedRequest {
   origin: { ip?: string; user_agent?: string; hostname?: string };
   sessions_revoked: number | null;
   refresh_tokens_revoked: number | null;
-}
-
-export interface StepOutcome {
-  /** The step was recorded before: this delivery is a redelivery and must change nothing. */
-  alreadyDone: boolean;
-  /** Set when this step completed the request: the `universal_logout_succeeded` event to write. */
-  succeeded?: LogEventInput;
 }
 
 /**
@@ -42,34 +35,34 @@ export class LogoutRequestRepository {
     return (step === 'sessions' ? request.sessions_revoked : request.refresh_tokens_revoked) !== null;
   }
 
-  async recordStep(manager: EntityManager, request: LockedRequest, step: LogoutStep, count: number): Promise<StepOutcome> {
-    if (this.isDone(request, step)) return { alreadyDone: true };
+  /**
+   * Records the step (the caller checked `isDone` under the same lock). Returns the
+   * `universal_logout_succeeded` event to write when this step completed an `idp-logout` request.
+   */
+  async recordStep(manager: EntityManager, request: LockedRequest, step: LogoutStep, count: number): Promise<LogEventInput | undefined> {
     const other = step === 'sessions' ? request.refresh_tokens_revoked : request.sessions_revoked;
     const column = step === 'sessions' ? 'sessions_revoked' : 'refresh_tokens_revoked';
     await manager.query(
       `UPDATE logout_requests SET ${column} = $2, completed_at = CASE WHEN $3::boolean THEN now() END WHERE id = $1`,
       [request.id, count, other !== null],
     );
-    if (other === null || request.initiator !== 'idp-logout') return { alreadyDone: false };
+    if (other === null || request.initiator !== 'idp-logout') return undefined;
     const sessions = step === 'sessions' ? count : other;
     const refreshTokens = step === 'refresh_tokens' ? count : other;
     return {
-      alreadyDone: false,
-      succeeded: {
-        type: 'universal_logout_succeeded',
-        description: 'Universal Logout succeeded',
-        connection: request.connection_name,
-        connection_id: request.connection_id,
-        user_id: request.user_ids[0],
-        ip: request.origin.ip ?? null,
-        user_agent: request.origin.user_agent ?? null,
-        hostname: request.origin.hostname ?? null,
-        details: {
-          request_id: request.id,
-          user_ids: request.user_ids,
-          sessions_revoked: sessions,
-          refresh_tokens_revoked: refreshTokens,
-        },
+      type: 'universal_logout_succeeded',
+      description: 'Universal Logout succeeded',
+      connection: request.connection_name,
+      connection_id: request.connection_id,
+      user_id: request.user_ids[0],
+      ip: request.origin.ip ?? null,
+      user_agent: request.origin.user_agent ?? null,
+      hostname: request.origin.hostname ?? null,
+      details: {
+        request_id: request.id,
+        user_ids: request.user_ids,
+        sessions_revoked: sessions,
+        refresh_tokens_revoked: refreshTokens,
       },
     };
   }
