@@ -21,6 +21,8 @@ export const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .default('postgres://postgres@127.0.0.1:5432/universal_logout'),
+  /** Connections each process keeps to PostgreSQL at most. */
+  DATABASE_POOL_SIZE: positiveInt(10),
   KAFKA_BROKERS: z
     .string()
     .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'must be host:port[,host:port...]')
@@ -80,12 +82,11 @@ export const envSchema = z.object({
   LOG_STREAMER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
-export type Env = z.input<typeof envSchema>;
 
 export interface AppConfig {
   publicBaseUrl: string;
   http: { port: number };
-  database: { url: string };
+  database: { url: string; poolSize: number };
   kafka: {
     brokers: string[];
     topicPrefix: string;
@@ -145,7 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     publicBaseUrl: e.PUBLIC_BASE_URL,
     http: { port: e.PORT },
-    database: { url: e.DATABASE_URL },
+    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     kafka: {
       brokers: e.KAFKA_BROKERS.split(','),
       topicPrefix: e.KAFKA_TOPIC_PREFIX,

@@ -1,5 +1,3 @@
-import type { Envelope } from '@ulo/contracts';
-
 /** What a handler may know about the message it is handling: no kafkajs types leak through. */
 export class EventContext {
   constructor(
@@ -10,5 +8,3 @@ export class EventContext {
     readonly heartbeat: () => Promise<void>,
   ) {}
 }
-
-export type EventHandler<T> = (envelope: Envelope<T>, ctx: EventContext) => Promise<void>;

@@ -13,16 +13,20 @@ export interface KafkaEventServerOptions {
   groupId: string;
   /** Partitions handled at once by one instance (order is kept within a partition). */
   partitionsConsumedConcurrently?: number;
-  maxAttempts?: number;
-  fromBeginning?: boolean;
   commitIntervalMs?: number;
   sessionTimeoutMs?: number;
 }
 
+/** Attempts at a message before it goes to the dead-letter topic. */
+const MAX_ATTEMPTS = 5;
+
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03']);
 
-/** Infrastructure is down: do not dead-letter, let the partition wait until it is back. */
-function isConnectionError(err: unknown): boolean {
+/**
+ * Infrastructure (PostgreSQL, a socket) is unreachable: the message is not at fault. The consumer
+ * does not dead-letter it but lets the partition wait until the infrastructure is back.
+ */
+export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string })?.code;
   return (code !== undefined && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) ||
     /Connection terminated|connect ECONNREFUSED/.test(String((err as Error)?.message));
@@ -73,7 +77,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     for (const pattern of patterns) {
       await this.consumer.subscribe({
         topic: prefixed(topicPrefix, pattern as never),
-        fromBeginning: this.options.fromBeginning ?? true,
+        fromBeginning: true,
       });
     }
     await this.consumer.run({
@@ -92,7 +96,6 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     if (!handler) return;
     const ctx = new EventContext(topic, partition, message.offset, message.key?.toString() ?? null, heartbeat);
     const raw = message.value?.toString() ?? null;
-    const maxAttempts = this.options.maxAttempts ?? 5;
     let data: unknown;
     try {
       data = this.decode(logical, raw);
@@ -108,7 +111,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         if (err instanceof PoisonMessageException) return this.deadLetter(ctx, raw, err);
         // kafkajs will not resolve this offset and redelivers after restarting the consumer.
         if (isConnectionError(err)) throw err;
-        if (attempt >= maxAttempts) return this.deadLetter(ctx, raw, err);
+        if (attempt >= MAX_ATTEMPTS) return this.deadLetter(ctx, raw, err);
         this.log.warn(`${topic}[${partition}]@${message.offset} attempt ${attempt} failed: ${(err as Error).message}`);
         await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
         await heartbeat();

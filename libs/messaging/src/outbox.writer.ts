@@ -4,7 +4,6 @@ import {
   Envelope,
   EnvelopedTopic,
   EventCatalogue,
-  LogEvent,
   Topics,
   payloadSchemas,
   prefixed,
@@ -34,11 +33,6 @@ export class OutboxWriter {
       payload: checked,
     };
     return { topic: prefixed(this.topicPrefix, topic), key, value: JSON.stringify(envelope) };
-  }
-
-  /** SPEC §5: log-events carries the bare event, keyed by log_id. */
-  logEvent(event: LogEvent): OutboxRow {
-    return { topic: this.logEventsTopic(), key: event.log_id, value: JSON.stringify(event) };
   }
 
   logEventsTopic(): string {

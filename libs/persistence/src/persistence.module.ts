@@ -12,7 +12,7 @@ export class PersistenceModule {
       imports: [
         TypeOrmModule.forRootAsync({
           inject: [APP_CONFIG],
-          useFactory: (c: AppConfig) => ({ ...dataSourceOptions(c.database.url), retryAttempts: 20, retryDelay: 1000 }),
+          useFactory: (c: AppConfig) => ({ ...dataSourceOptions(c.database.url, c.database.poolSize), retryAttempts: 20, retryDelay: 1000 }),
         }),
       ],
       exports: [TypeOrmModule],

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Kafka, Partitioners, Producer } from 'kafkajs';
 import { LogStreamEnvelope, TopicPartitions, Topics } from '@ulo/contracts';
+import { createTopicsIfMissing } from '@ulo/messaging';
 import type { KafkaLogStreamSink } from '@ulo/persistence';
 import { LogSink, LogSinkException, SinkTarget } from './log-sink';
 
@@ -59,20 +60,8 @@ export class KafkaLogSink implements LogSink {
 
   private async ensureTopic(topic: string): Promise<void> {
     if (this.knownTopics.has(topic)) return;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const created = await admin.createTopics({
-        topics: [{ topic, numPartitions: TopicPartitions[Topics.logEvents], replicationFactor: -1 }],
-        waitForLeaders: true,
-      });
-      if (created) this.log.log(`created topic ${topic} for log streams`);
-    } catch (err) {
-      // Another instance created it first.
-      if (!/already exists/i.test((err as Error).message)) throw err;
-    } finally {
-      await admin.disconnect();
-    }
+    const created = await createTopicsIfMissing(this.kafka, [{ topic, numPartitions: TopicPartitions[Topics.logEvents] }]);
+    if (created.length) this.log.log(`created topic ${topic} for log streams`);
     this.knownTopics.add(topic);
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { LogEvent } from '@ulo/contracts';
+import { isConnectionError } from '@ulo/messaging';
 import { LogStreamerMetrics } from '../metrics/log-streamer.metrics';
 import { LogEventStoreRepository } from './log-event-store.repository';
 
@@ -11,12 +12,6 @@ interface Waiting {
 
 const MAX_GROUP = 500;
 
-/** PostgreSQL unreachable: every event of the group fails alike; splitting the group would not help. */
-function isConnectionError(err: unknown): boolean {
-  const { code, message } = (err ?? {}) as { code?: string; message?: string };
-  if (code && (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P01|57P03)$/.test(code) || code.startsWith('08'))) return true;
-  return /Connection terminated|connect ECONNREFUSED/.test(message ?? '');
-}
 
 /**
  * Issue #5, step 1 of the log-streamer: each consumed event is stored once (producers usually
