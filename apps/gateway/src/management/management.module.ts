@@ -21,11 +21,9 @@ import { ClientsController } from './clients/clients.controller';
 import { ClientsService } from './clients/clients.service';
 import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionsService } from './connections/connections.service';
-import { RefreshTokenRevocations } from './refresh-tokens/refresh-token-revocations';
 import { RefreshTokensController } from './refresh-tokens/refresh-tokens.controller';
 import { RefreshTokensService } from './refresh-tokens/refresh-tokens.service';
 import { UserRefreshTokensController } from './refresh-tokens/user-refresh-tokens.controller';
-import { SessionRevocations } from './sessions/session-revocations';
 import { SessionsController } from './sessions/sessions.controller';
 import { SessionsService } from './sessions/sessions.service';
 import { UserSessionsController } from './sessions/user-sessions.controller';
@@ -76,9 +74,7 @@ import { RequestRevocation } from '../revocation/request-revocation.usecase';
     ClientsService,
     UsersService,
     SessionsService,
-    SessionRevocations,
     RefreshTokensService,
-    RefreshTokenRevocations,
     RequestRevocation,
     LogsService,
     LogStreamsService,

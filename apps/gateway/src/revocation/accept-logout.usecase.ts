@@ -9,6 +9,7 @@ import { ConnectionEntity } from '@ulo/persistence';
 import { universalLogoutEnabled } from '../management/connections/connection-options.policy';
 import { GtrException, invalidToken } from './gtr.exception';
 import { IdpKeysService } from './idp-keys.service';
+import { revocationPath } from './revocation-path';
 import { Subject } from './subject';
 import { SubjectResolverRepository } from './subject-resolver.repository';
 import { ASYMMETRIC_ALGS, checkClaims, checkHeader } from './token-rules';
@@ -21,8 +22,6 @@ export interface RevocationCommand {
 }
 
 const CONNECTION_CACHE_MS = 1000;
-
-export const revocationPath = (name: string) => `/oauth/global-token-revocation/connection/${encodeURIComponent(name)}`;
 
 /**
  * SPEC §2: validates a Global Token Revocation request completely, then records it durably —

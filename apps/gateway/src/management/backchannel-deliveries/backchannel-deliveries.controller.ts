@@ -1,10 +1,11 @@
-import { ConflictException, Controller, Get, HttpCode, NotFoundException, Param, Post, Query } from '@nestjs/common';
+import { ConflictException, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
-import { MoreThan, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { BackchannelDeliveryEntity } from '@ulo/persistence';
 import { ManagementApi } from '../auth/management-api.decorator';
-import { DEFAULT_TAKE, toPage } from '../paging/checkpoint-page';
+import { findPage } from '../paging/checkpoint-page';
+import { findOr404 } from '../rows';
 import { ListDeliveriesQuery } from './backchannel-delivery.dto';
 
 const view = (d: BackchannelDeliveryEntity) => ({
@@ -33,13 +34,11 @@ export class BackchannelDeliveriesController {
 
   @Get()
   async list(@Query() query: ListDeliveriesQuery) {
-    const take = query.take ?? DEFAULT_TAKE;
-    const rows = await this.deliveries.find({
-      where: { ...(query.status ? { status: query.status } : {}), ...(query.from ? { id: MoreThan(query.from) } : {}) },
-      order: { id: 'ASC' },
-      take: take + 1,
+    return findPage(this.deliveries, query, {
+      name: 'deliveries',
+      where: query.status ? { status: query.status } : {},
+      view,
     });
-    return toPage('deliveries', rows, take, (r) => r.id, view);
   }
 
   @Get(':id')
@@ -51,20 +50,20 @@ export class BackchannelDeliveriesController {
   @Post(':id/retry')
   @HttpCode(202)
   async retry(@Param('id') id: string) {
-    await this.find(id);
     const result = await this.deliveries
       .createQueryBuilder()
       .update()
       .set({ status: 'pending', attempts: 0, nextAttemptAt: () => 'now()', lastError: null })
       .where('id = :id AND status IN (:...replayable)', { id, replayable: ['parked', 'failed'] })
       .execute();
-    if (!result.affected) throw new ConflictException('only parked or failed deliveries can be retried');
+    if (!result.affected) {
+      await this.find(id); // 404 when there is no such delivery; else it is not replayable
+      throw new ConflictException('only parked or failed deliveries can be retried');
+    }
     return view(await this.find(id));
   }
 
-  private async find(id: string): Promise<BackchannelDeliveryEntity> {
-    const found = await this.deliveries.findOneBy({ id });
-    if (!found) throw new NotFoundException(`No back-channel delivery with id ${id}`);
-    return found;
+  private find(id: string): Promise<BackchannelDeliveryEntity> {
+    return findOr404(this.deliveries, { id }, `No back-channel delivery with id ${id}`);
   }
 }

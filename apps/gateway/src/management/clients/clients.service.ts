@@ -1,11 +1,13 @@
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { MoreThan, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
 import { ClientEntity, OidcLogoutSettings } from '@ulo/persistence';
 import { UnsafeUrlException, assertSafeUrlSyntax } from '@ulo/security';
-import { newId } from '../ids';
-import { CheckpointQuery, DEFAULT_TAKE, toPage } from '../paging/checkpoint-page';
+import { randomId } from '../ids';
+import { CheckpointQuery, findPage } from '../paging/checkpoint-page';
+import { rethrowViolation } from '../pg-errors';
+import { deleteOr404, findOr404 } from '../rows';
 import { CreateClientDto, OidcLogoutDto, UpdateClientDto, defaultInitiators } from './client.dto';
 
 export interface ClientView {
@@ -14,10 +16,8 @@ export interface ClientView {
   oidc_logout?: OidcLogoutSettings;
 }
 
-const UNIQUE_VIOLATION = '23505';
-
 /** Auth0 client ids are 32 alphanumeric characters, without a prefix. */
-const newClientId = (): string => newId('cli', 32).slice('cli_'.length);
+const newClientId = (): string => randomId(32);
 
 @Injectable()
 export class ClientsService {
@@ -37,28 +37,13 @@ export class ClientsService {
       // insert, not save: save would silently overwrite a client that already has this id.
       await this.clients.insert({ clientId, name: dto.name, oidcLogout });
     } catch (err) {
-      if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
-        throw new ConflictException(`A client with client_id "${clientId}" already exists`);
-      }
-      throw err;
+      rethrowViolation(err, { unique: `A client with client_id "${clientId}" already exists` });
     }
     return this.get(clientId);
   }
 
   async list(query: CheckpointQuery) {
-    const take = query.take ?? DEFAULT_TAKE;
-    const rows = await this.clients.find({
-      where: query.from ? { clientId: MoreThan(query.from) } : {},
-      order: { clientId: 'ASC' },
-      take: take + 1,
-    });
-    return toPage(
-      'clients',
-      rows,
-      take,
-      (r) => r.clientId,
-      (r) => this.view(r),
-    );
+    return findPage(this.clients, query, { name: 'clients', key: 'clientId', view: (r) => this.view(r) });
   }
 
   async get(clientId: string): Promise<ClientView> {
@@ -75,14 +60,11 @@ export class ClientsService {
   }
 
   async remove(clientId: string): Promise<void> {
-    const result = await this.clients.delete({ clientId });
-    if (!result.affected) throw new NotFoundException(`No client with client_id ${clientId}`);
+    await deleteOr404(this.clients, { clientId }, `No client with client_id ${clientId}`);
   }
 
-  private async find(clientId: string): Promise<ClientEntity> {
-    const found = await this.clients.findOneBy({ clientId });
-    if (!found) throw new NotFoundException(`No client with client_id ${clientId}`);
-    return found;
+  private find(clientId: string): Promise<ClientEntity> {
+    return findOr404(this.clients, { clientId }, `No client with client_id ${clientId}`);
   }
 
   /** SPEC §4 URL rules on the back-channel URL; the initiators default to Auth0's. */

@@ -1,10 +1,13 @@
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { MoreThan, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
 import { ConnectionEntity } from '@ulo/persistence';
+import { revocationPath } from '../../revocation/revocation-path';
 import { newId } from '../ids';
-import { DEFAULT_TAKE, toPage } from '../paging/checkpoint-page';
+import { findPage } from '../paging/checkpoint-page';
+import { rethrowViolation } from '../pg-errors';
+import { deleteOr404, findOr404 } from '../rows';
 import { CreateConnectionDto, ListConnectionsQuery, UpdateConnectionDto } from './connection.dto';
 import { InvalidConnectionOptionsException, validateConnectionOptions } from './connection-options.policy';
 
@@ -15,8 +18,6 @@ export interface ConnectionView {
   options: Record<string, unknown>;
   revocation_endpoint_url: string;
 }
-
-const UNIQUE_VIOLATION = '23505';
 
 @Injectable()
 export class ConnectionsService {
@@ -31,7 +32,7 @@ export class ConnectionsService {
       name: c.name,
       strategy: c.strategy,
       options: c.options,
-      revocation_endpoint_url: `${this.config.publicBaseUrl}/oauth/global-token-revocation/connection/${encodeURIComponent(c.name)}`,
+      revocation_endpoint_url: `${this.config.publicBaseUrl}${revocationPath(c.name)}`,
     };
   }
 
@@ -43,25 +44,19 @@ export class ConnectionsService {
       );
       return this.view(saved);
     } catch (err) {
-      if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
-        throw new ConflictException(`A connection named "${dto.name}" already exists`);
-      }
-      throw err;
+      rethrowViolation(err, { unique: `A connection named "${dto.name}" already exists` });
     }
   }
 
   async list(query: ListConnectionsQuery) {
-    const take = query.take ?? DEFAULT_TAKE;
-    const rows = await this.connections.find({
+    return findPage(this.connections, query, {
+      name: 'connections',
       where: {
         ...(query.strategy ? { strategy: query.strategy as ConnectionEntity['strategy'] } : {}),
         ...(query.name ? { name: query.name } : {}),
-        ...(query.from ? { id: MoreThan(query.from) } : {}),
       },
-      order: { id: 'ASC' },
-      take: take + 1,
+      view: (r) => this.view(r),
     });
-    return toPage('connections', rows, take, (r) => r.id, (r) => this.view(r));
   }
 
   async get(id: string): Promise<ConnectionView> {
@@ -75,14 +70,11 @@ export class ConnectionsService {
   }
 
   async remove(id: string): Promise<void> {
-    const result = await this.connections.delete({ id });
-    if (!result.affected) throw new NotFoundException(`No connection with id ${id}`);
+    await deleteOr404(this.connections, { id }, `No connection with id ${id}`);
   }
 
-  private async find(id: string): Promise<ConnectionEntity> {
-    const found = await this.connections.findOneBy({ id });
-    if (!found) throw new NotFoundException(`No connection with id ${id}`);
-    return found;
+  private find(id: string): Promise<ConnectionEntity> {
+    return findOr404(this.connections, { id }, `No connection with id ${id}`);
   }
 
   private validOptions(strategy: ConnectionEntity['strategy'], options: Record<string, unknown>) {

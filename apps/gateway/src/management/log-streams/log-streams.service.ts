@@ -1,4 +1,4 @@
-import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { MoreThan, Repository } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
@@ -7,6 +7,7 @@ import { HttpLogStreamSink, LogStreamEntity, LogStreamError, LogStreamFilter, Lo
 import { encryptSecretAsync } from '@ulo/security';
 import { newId } from '../ids';
 import { CheckpointQuery, DEFAULT_TAKE, toPage } from '../paging/checkpoint-page';
+import { deleteOr404, findOr404 } from '../rows';
 import { CreateLogStreamDto, UpdateLogStreamDto } from './log-stream.dto';
 import { InvalidLogStreamException, validateFilters, validateSink } from './log-stream-sink.policy';
 
@@ -112,8 +113,7 @@ export class LogStreamsService {
 
   /** The stream's queue goes with it (ON DELETE CASCADE). */
   async remove(id: string): Promise<void> {
-    const result = await this.streams.delete({ id });
-    if (!result.affected) throw new NotFoundException(`No log stream with id ${id}`);
+    await deleteOr404(this.streams, { id }, `No log stream with id ${id}`);
   }
 
   private view(s: LogStreamEntity, lag: number): LogStreamView {
@@ -159,10 +159,8 @@ export class LogStreamsService {
     return new Map(rows.map((r) => [r.stream_id, r.lag]));
   }
 
-  private async find(id: string): Promise<LogStreamEntity> {
-    const found = await this.streams.findOneBy({ id });
-    if (!found) throw new NotFoundException(`No log stream with id ${id}`);
-    return found;
+  private find(id: string): Promise<LogStreamEntity> {
+    return findOr404(this.streams, { id }, `No log stream with id ${id}`);
   }
 
   private validSink(type: LogStreamType, sink: Record<string, unknown>): LogStreamSink {

@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { FindOptionsOrder, FindOptionsRelations, FindOptionsWhere, MoreThan, ObjectLiteral, Repository } from 'typeorm';
 
 /** SPEC §6 checkpoint paging: `from` is the last id of the previous page (exclusive). */
 export class CheckpointQuery {
@@ -36,3 +37,31 @@ export function toPage<R, T>(
 }
 
 export const DEFAULT_TAKE = 50;
+
+export interface PageSpec<E, T> {
+  /** The list's name in the response. */
+  name: string;
+  /** The column paged on, whose values are the checkpoints: `id` when absent. */
+  key?: keyof E & string;
+  /** Filters besides the checkpoint. */
+  where?: FindOptionsWhere<E>;
+  relations?: FindOptionsRelations<E>;
+  view: (row: E) => T;
+}
+
+/** One page of `repo`'s rows in `key` order, starting after `query.from`, shaped by toPage. */
+export async function findPage<E extends ObjectLiteral, T>(
+  repo: Repository<E>,
+  query: CheckpointQuery,
+  spec: PageSpec<E, T>,
+): Promise<Record<string, T[] | string>> {
+  const key: string = spec.key ?? 'id';
+  const take = query.take ?? DEFAULT_TAKE;
+  const rows = await repo.find({
+    where: { ...spec.where, ...(query.from ? { [key]: MoreThan(query.from) } : {}) } as FindOptionsWhere<E>,
+    relations: spec.relations,
+    order: { [key]: 'ASC' } as FindOptionsOrder<E>,
+    take: take + 1,
+  });
+  return toPage(spec.name, rows, take, (r) => r[key] as string, spec.view);
+}

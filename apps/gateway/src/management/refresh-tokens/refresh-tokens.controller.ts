@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { RequestRevocation } from '../../revocation/request-revocation.usecase';
 import { ManagementApi } from '../auth/management-api.decorator';
 import { CreateRefreshTokenDto } from './refresh-token.dto';
-import { RefreshTokenRevocations } from './refresh-token-revocations';
 import { RefreshTokensService } from './refresh-tokens.service';
 
 @ApiTags('refresh-tokens')
@@ -11,7 +11,7 @@ import { RefreshTokensService } from './refresh-tokens.service';
 export class RefreshTokensController {
   constructor(
     private readonly tokens: RefreshTokensService,
-    private readonly revocations: RefreshTokenRevocations,
+    private readonly requestRevocation: RequestRevocation,
   ) {}
 
   @Post()
@@ -24,10 +24,15 @@ export class RefreshTokensController {
     return this.tokens.get(id);
   }
 
+  /** 202: revoked through the logout pipeline, initiator `session-revoked`. */
   @Delete(':id')
   @HttpCode(202)
   async revoke(@Param('id') id: string): Promise<void> {
     const token = await this.tokens.get(id);
-    await this.revocations.revokeOne(token.id);
+    await this.requestRevocation.execute({
+      userId: token.user_id,
+      sessions: { mode: 'none' },
+      refreshTokens: { mode: 'one', id: token.id },
+    });
   }
 }

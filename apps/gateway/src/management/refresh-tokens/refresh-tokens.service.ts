@@ -1,9 +1,11 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, MoreThan, Repository } from 'typeorm';
-import { RefreshTokenEntity, SessionEntity, UserEntity } from '@ulo/persistence';
+import { IsNull, Repository } from 'typeorm';
+import { RefreshTokenEntity, SessionEntity } from '@ulo/persistence';
 import { newId } from '../ids';
-import { CheckpointQuery, DEFAULT_TAKE, toPage } from '../paging/checkpoint-page';
+import { CheckpointQuery, findPage } from '../paging/checkpoint-page';
+import { rethrowViolation } from '../pg-errors';
+import { UsersService } from '../users/users.service';
 import { CreateRefreshTokenDto } from './refresh-token.dto';
 
 export interface RefreshTokenView {
@@ -15,15 +17,12 @@ export interface RefreshTokenView {
   expires_at: Date | null;
 }
 
-const UNIQUE_VIOLATION = '23505';
-const FOREIGN_KEY_VIOLATION = '23503';
-
 @Injectable()
 export class RefreshTokensService {
   constructor(
     @InjectRepository(RefreshTokenEntity) private readonly tokens: Repository<RefreshTokenEntity>,
     @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
-    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    private readonly users: UsersService,
   ) {}
 
   view(t: RefreshTokenEntity): RefreshTokenView {
@@ -56,11 +55,10 @@ export class RefreshTokensService {
         expiresAt: dto.expires_at ? new Date(dto.expires_at) : null,
       });
     } catch (err) {
-      const { code } = err as { code?: string };
-      if (code === UNIQUE_VIOLATION) throw new ConflictException(`A refresh token with id "${id}" already exists`);
-      if (code === FOREIGN_KEY_VIOLATION)
-        throw new BadRequestException(`user_id "${dto.user_id}" is not the id of a user`);
-      throw err;
+      rethrowViolation(err, {
+        unique: `A refresh token with id "${id}" already exists`,
+        foreignKey: `user_id "${dto.user_id}" is not the id of a user`,
+      });
     }
     return this.get(id);
   }
@@ -74,23 +72,11 @@ export class RefreshTokensService {
 
   /** Listed under `tokens`, as Auth0's GET /users/{id}/refresh-tokens does. */
   async listOf(userId: string, query: CheckpointQuery) {
-    await this.assertUserExists(userId);
-    const take = query.take ?? DEFAULT_TAKE;
-    const rows = await this.tokens.find({
-      where: { userId, revokedAt: IsNull(), ...(query.from ? { id: MoreThan(query.from) } : {}) },
-      order: { id: 'ASC' },
-      take: take + 1,
+    await this.users.assertExists(userId);
+    return findPage(this.tokens, query, {
+      name: 'tokens',
+      where: { userId, revokedAt: IsNull() },
+      view: (r) => this.view(r),
     });
-    return toPage(
-      'tokens',
-      rows,
-      take,
-      (r) => r.id,
-      (r) => this.view(r),
-    );
-  }
-
-  async assertUserExists(userId: string): Promise<void> {
-    if (!(await this.users.existsBy({ userId }))) throw new NotFoundException(`No user with user_id ${userId}`);
   }
 }

@@ -1,8 +1,9 @@
 import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { RequestRevocation } from '../../revocation/request-revocation.usecase';
 import { ManagementApi } from '../auth/management-api.decorator';
 import { CheckpointQuery } from '../paging/checkpoint-page';
-import { RefreshTokenRevocations } from './refresh-token-revocations';
+import { UsersService } from '../users/users.service';
 import { RefreshTokensService } from './refresh-tokens.service';
 
 @ApiTags('refresh-tokens')
@@ -11,7 +12,8 @@ import { RefreshTokensService } from './refresh-tokens.service';
 export class UserRefreshTokensController {
   constructor(
     private readonly tokens: RefreshTokensService,
-    private readonly revocations: RefreshTokenRevocations,
+    private readonly users: UsersService,
+    private readonly requestRevocation: RequestRevocation,
   ) {}
 
   /** The user's refresh tokens that are not revoked. */
@@ -20,10 +22,11 @@ export class UserRefreshTokensController {
     return this.tokens.listOf(userId, query);
   }
 
+  /** Through the logout pipeline, initiator `session-revoked`. */
   @Delete()
   @HttpCode(202)
   async revokeAll(@Param('id') userId: string): Promise<void> {
-    await this.tokens.assertUserExists(userId);
-    await this.revocations.revokeAllOf(userId);
+    await this.users.assertExists(userId);
+    await this.requestRevocation.execute({ userId, sessions: { mode: 'none' }, refreshTokens: { mode: 'all' } });
   }
 }

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { RequestRevocation } from '../../revocation/request-revocation.usecase';
 import { ManagementApi } from '../auth/management-api.decorator';
 import { CreateSessionDto } from './session.dto';
-import { SessionRevocations } from './session-revocations';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('sessions')
@@ -11,7 +11,7 @@ import { SessionsService } from './sessions.service';
 export class SessionsController {
   constructor(
     private readonly sessions: SessionsService,
-    private readonly revocations: SessionRevocations,
+    private readonly requestRevocation: RequestRevocation,
   ) {}
 
   @Post()
@@ -24,11 +24,18 @@ export class SessionsController {
     return this.sessions.get(id);
   }
 
-  /** 202: the revocation is accepted; its fan-out (back-channel logout) follows. */
+  /**
+   * 202: the revocation is accepted; its fan-out (back-channel logout) follows. It takes the
+   * logout pipeline, initiator `session-revoked`.
+   */
   @Delete(':id')
   @HttpCode(202)
   async revoke(@Param('id') id: string): Promise<void> {
     const session = await this.sessions.get(id);
-    await this.revocations.revokeOne(session.id);
+    await this.requestRevocation.execute({
+      userId: session.user_id,
+      sessions: { mode: 'one', id: session.id },
+      refreshTokens: { mode: 'none' },
+    });
   }
 }

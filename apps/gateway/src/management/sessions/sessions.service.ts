@@ -1,9 +1,11 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, MoreThan, Repository } from 'typeorm';
-import { SessionClientEntity, SessionEntity, UserEntity } from '@ulo/persistence';
+import { IsNull, Repository } from 'typeorm';
+import { SessionClientEntity, SessionEntity } from '@ulo/persistence';
 import { newId } from '../ids';
-import { CheckpointQuery, DEFAULT_TAKE, toPage } from '../paging/checkpoint-page';
+import { CheckpointQuery, findPage } from '../paging/checkpoint-page';
+import { rethrowViolation } from '../pg-errors';
+import { UsersService } from '../users/users.service';
 import { CreateSessionDto } from './session.dto';
 
 export interface SessionView {
@@ -14,14 +16,11 @@ export interface SessionView {
   expires_at: Date | null;
 }
 
-const UNIQUE_VIOLATION = '23505';
-const FOREIGN_KEY_VIOLATION = '23503';
-
 @Injectable()
 export class SessionsService {
   constructor(
     @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
-    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    private readonly users: UsersService,
   ) {}
 
   view(s: SessionEntity): SessionView {
@@ -55,11 +54,10 @@ export class SessionsService {
         }
       });
     } catch (err) {
-      const { code } = err as { code?: string };
-      if (code === UNIQUE_VIOLATION) throw new ConflictException(`A session with id "${id}" already exists`);
-      if (code === FOREIGN_KEY_VIOLATION)
-        throw new BadRequestException(`user_id "${dto.user_id}" is not the id of a user`);
-      throw err;
+      rethrowViolation(err, {
+        unique: `A session with id "${id}" already exists`,
+        foreignKey: `user_id "${dto.user_id}" is not the id of a user`,
+      });
     }
     return this.get(id);
   }
@@ -72,24 +70,12 @@ export class SessionsService {
   }
 
   async listOf(userId: string, query: CheckpointQuery) {
-    await this.assertUserExists(userId);
-    const take = query.take ?? DEFAULT_TAKE;
-    const rows = await this.sessions.find({
-      where: { userId, revokedAt: IsNull(), ...(query.from ? { id: MoreThan(query.from) } : {}) },
+    await this.users.assertExists(userId);
+    return findPage(this.sessions, query, {
+      name: 'sessions',
+      where: { userId, revokedAt: IsNull() },
       relations: { clients: true },
-      order: { id: 'ASC' },
-      take: take + 1,
+      view: (r) => this.view(r),
     });
-    return toPage(
-      'sessions',
-      rows,
-      take,
-      (r) => r.id,
-      (r) => this.view(r),
-    );
-  }
-
-  async assertUserExists(userId: string): Promise<void> {
-    if (!(await this.users.existsBy({ userId }))) throw new NotFoundException(`No user with user_id ${userId}`);
   }
 }

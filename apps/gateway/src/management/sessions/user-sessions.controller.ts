@@ -1,8 +1,9 @@
 import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { RequestRevocation } from '../../revocation/request-revocation.usecase';
 import { ManagementApi } from '../auth/management-api.decorator';
 import { CheckpointQuery } from '../paging/checkpoint-page';
-import { SessionRevocations } from './session-revocations';
+import { UsersService } from '../users/users.service';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('sessions')
@@ -11,7 +12,8 @@ import { SessionsService } from './sessions.service';
 export class UserSessionsController {
   constructor(
     private readonly sessions: SessionsService,
-    private readonly revocations: SessionRevocations,
+    private readonly users: UsersService,
+    private readonly requestRevocation: RequestRevocation,
   ) {}
 
   /** The user's active sessions. */
@@ -20,10 +22,11 @@ export class UserSessionsController {
     return this.sessions.listOf(userId, query);
   }
 
+  /** Through the logout pipeline, initiator `session-revoked`. */
   @Delete()
   @HttpCode(202)
   async revokeAll(@Param('id') userId: string): Promise<void> {
-    await this.sessions.assertUserExists(userId);
-    await this.revocations.revokeAllOf(userId);
+    await this.users.assertExists(userId);
+    await this.requestRevocation.execute({ userId, sessions: { mode: 'all' }, refreshTokens: { mode: 'none' } });
   }
 }

@@ -1,8 +1,10 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { randomBytes } from 'node:crypto';
 import { ConnectionEntity, UserEntity, UserIdentityEntity } from '@ulo/persistence';
+import { rethrowViolation } from '../pg-errors';
+import { deleteOr404 } from '../rows';
 import { CreateUserDto } from './user.dto';
 
 export interface UserView {
@@ -12,7 +14,6 @@ export interface UserView {
   created_at: Date;
 }
 
-const UNIQUE_VIOLATION = '23505';
 const IDENTITY_UNIQUE = 'uq_identity_connection_issuer_sub';
 
 /** Shaped like Auth0's database users: `auth0|` + 24 hex digits. */
@@ -60,12 +61,12 @@ export class UsersService {
         );
       });
     } catch (err) {
-      const { code, constraint } = err as { code?: string; constraint?: string };
-      if (code === UNIQUE_VIOLATION && constraint === IDENTITY_UNIQUE) {
-        throw new ConflictException('An identity with this connection, issuer and provider_user_id already exists');
-      }
-      if (code === UNIQUE_VIOLATION) throw new ConflictException(`A user with user_id "${userId}" already exists`);
-      throw err;
+      rethrowViolation(err, {
+        unique:
+          (err as { constraint?: string }).constraint === IDENTITY_UNIQUE
+            ? 'An identity with this connection, issuer and provider_user_id already exists'
+            : `A user with user_id "${userId}" already exists`,
+      });
     }
     return this.get(userId);
   }
@@ -76,10 +77,14 @@ export class UsersService {
     return this.view(found);
   }
 
+  /** 404 unless a user has this user_id. */
+  async assertExists(userId: string): Promise<void> {
+    if (!(await this.users.existsBy({ userId }))) throw new NotFoundException(`No user with user_id ${userId}`);
+  }
+
   /** Identities, sessions and refresh tokens go with the user (ON DELETE CASCADE). */
   async remove(userId: string): Promise<void> {
-    const result = await this.users.delete({ userId });
-    if (!result.affected) throw new NotFoundException(`No user with user_id ${userId}`);
+    await deleteOr404(this.users, { userId }, `No user with user_id ${userId}`);
   }
 
   private async assertConnectionsExist(names: string[]): Promise<void> {
