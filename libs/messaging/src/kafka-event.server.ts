@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { Consumer, EachMessagePayload, Kafka, Partitioners, Producer } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
-import { DeadLetter, EnvelopedTopic, Topics, envelopeSchema, payloadSchemas, prefixed } from '@ulo/contracts';
+import { DeadLetter, EnvelopedTopic, Topics, envelopeSchema, logEventSchema, payloadSchemas, prefixed } from '@ulo/contracts';
 import { EventContext } from './event-context';
 import { PoisonMessageException } from './poison-message.exception';
 
@@ -128,7 +128,15 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     } catch {
       throw new PoisonMessageException('value is not JSON');
     }
-    if (logical === Topics.logEvents) return json;
+    if (logical === Topics.logEvents) {
+      // SPEC §5: the bare event, no envelope.
+      const event = logEventSchema.safeParse(json);
+      if (!event.success) {
+        const issue = event.error.issues[0];
+        throw new PoisonMessageException(`invalid log event: ${issue.path.join('.') || 'value'}: ${issue.message}`);
+      }
+      return event.data;
+    }
     const schema = payloadSchemas[logical as EnvelopedTopic];
     if (!schema) throw new PoisonMessageException(`no schema for topic ${logical}`);
     const envelope = envelopeSchema.safeParse(json);

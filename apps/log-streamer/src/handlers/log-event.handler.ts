@@ -1,21 +1,15 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { Topics, logEventSchema } from '@ulo/contracts';
-import { PoisonMessageException } from '@ulo/messaging';
+import { LogEvent, Topics } from '@ulo/contracts';
 import { StoreLogEvents } from '../store-log-events/store-log-events.usecase';
 
 @Controller()
 export class LogEventHandler {
   constructor(private readonly storeLogEvents: StoreLogEvents) {}
 
-  /** `<prefix>log-events` carries the bare event (SPEC §5): validated here, as the producer did. */
+  /** `<prefix>log-events` carries the bare event (SPEC §5), validated by the transport as every message is. */
   @EventPattern(Topics.logEvents)
-  async onLogEvent(@Payload() value: unknown): Promise<void> {
-    const parsed = logEventSchema.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new PoisonMessageException(`invalid log event: ${issue.path.join('.') || 'value'}: ${issue.message}`);
-    }
-    await this.storeLogEvents.execute(parsed.data);
+  async onLogEvent(@Payload() event: LogEvent): Promise<void> {
+    await this.storeLogEvents.execute(event);
   }
 }
