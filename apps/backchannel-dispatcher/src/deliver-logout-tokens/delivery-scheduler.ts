@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
 import { normalise } from '@ulo/persistence';
@@ -13,13 +13,13 @@ const LEASE_SECONDS = 60;
  * dispatcher instances share the work through FOR UPDATE SKIP LOCKED and a lease.
  */
 @Injectable()
-export class DeliveryScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger(DeliveryScheduler.name);
   private readonly inFlightByClient = new Map<string, number>();
   private readonly running = new Set<Promise<void>>();
   private inFlight = 0;
   private timer: NodeJS.Timeout | null = null;
-  private claiming = false;
+  private claiming: Promise<void> | null = null;
   private again = false;
   private stopped = true;
 
@@ -36,9 +36,11 @@ export class DeliveryScheduler implements OnApplicationBootstrap, OnApplicationS
     this.kick();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the database closes (in a shutdown hook): the claim and the deliveries in flight finish. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    await this.claiming;
     await Promise.allSettled([...this.running]);
   }
 
@@ -49,11 +51,10 @@ export class DeliveryScheduler implements OnApplicationBootstrap, OnApplicationS
       this.again = true;
       return;
     }
-    this.claiming = true;
-    this.claimAndStart()
+    this.claiming = this.claimAndStart()
       .catch((err: Error) => this.log.warn(`claiming deliveries failed: ${err.message}`))
       .finally(() => {
-        this.claiming = false;
+        this.claiming = null;
         if (this.again) {
           this.again = false;
           this.kick();

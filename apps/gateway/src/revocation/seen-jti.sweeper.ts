@@ -1,9 +1,9 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
 /** Forgets jtis whose tokens can no longer be valid, so the replay table stays small. */
 @Injectable()
-export class SeenJtiSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SeenJtiSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger(SeenJtiSweeper.name);
   private timer: NodeJS.Timeout | null = null;
 
@@ -18,7 +18,7 @@ export class SeenJtiSweeper implements OnApplicationBootstrap, OnApplicationShut
     this.timer.unref();
   }
 
-  onApplicationShutdown(): void {
+  beforeApplicationShutdown(): void {
     if (this.timer) clearInterval(this.timer);
   }
 }

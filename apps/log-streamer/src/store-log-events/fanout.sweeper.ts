@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { encodeTime } from 'ulid';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
 import { LogEventStoreRepository } from './log-event-store.repository';
@@ -13,7 +13,7 @@ const BATCH = 5000;
  * deleted once whoever gets it).
  */
 @Injectable()
-export class FanoutSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+export class FanoutSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger(FanoutSweeper.name);
   private timer: NodeJS.Timeout | null = null;
 
@@ -29,7 +29,7 @@ export class FanoutSweeper implements OnApplicationBootstrap, OnApplicationShutd
     this.timer.unref();
   }
 
-  onApplicationShutdown(): void {
+  beforeApplicationShutdown(): void {
     if (this.timer) clearInterval(this.timer);
   }
 
