@@ -36,7 +36,7 @@ export class DeliverLogStreamBatch {
   ) {}
 
   async execute(lease: StreamLease): Promise<DeliveryStep> {
-    const { batchSize, batchWindowMs, pollIntervalMs, leaseMs, retryBaseMs, retryMaxMs, maxFailures } = this.config.logStreams;
+    const { batchSize, batchWindowMs, pollIntervalMs, leaseMs } = this.config.logStreams;
     // Renew when a third of the lease is gone, so a live owner never loses it between steps.
     const renew = Date.now() - lease.renewedAt > leaseMs / 3;
     const stream = await this.streams.load(lease.streamId, lease.owner, renew ? leaseMs : null);
@@ -57,8 +57,8 @@ export class DeliverLogStreamBatch {
 
     // The lease has to outlast the delivery: at most one request past the budget, then its timeout.
     const budgetMs = leaseMs / 2;
-    const renewed = await this.streams.load(stream.id, lease.owner, leaseMs + budgetMs + this.config.security.outboundTimeoutMs);
-    if (!renewed || renewed.status !== 'active') return { next: 'run', waitMs: 0 };
+    const status = await this.streams.extendLease(stream.id, lease.owner, leaseMs + budgetMs + this.config.security.outboundTimeoutMs);
+    if (status !== 'active') return { next: 'run', waitMs: 0 };
     lease.renewedAt = Date.now();
 
     const envelopes = batch.events.map(toLogStreamEnvelope);
@@ -72,11 +72,7 @@ export class DeliverLogStreamBatch {
     } catch (err) {
       if (!(err instanceof LogSinkException)) throw err;
       this.observe(stream.type, started);
-      return this.failed(lease, stream.consecutiveFailures, envelopes.map((e) => e.log_id), err, {
-        retryBaseMs,
-        retryMaxMs,
-        maxFailures,
-      });
+      return this.failed(lease, stream.consecutiveFailures, envelopes.map((e) => e.log_id), err);
     }
     this.observe(stream.type, started);
     const sent = envelopes.slice(0, delivered).map((e) => e.log_id);
@@ -92,17 +88,17 @@ export class DeliverLogStreamBatch {
     failuresBefore: number,
     logIds: string[],
     err: LogSinkException,
-    policy: { retryBaseMs: number; retryMaxMs: number; maxFailures: number },
   ): Promise<DeliveryStep> {
+    const { retryBaseMs, retryMaxMs, maxFailures } = this.config.logStreams;
     const failures = failuresBefore + 1;
-    const retryInMs = retryDelayMs(failures, policy.retryBaseMs, policy.retryMaxMs);
+    const retryInMs = retryDelayMs(failures, retryBaseMs, retryMaxMs);
     // The envelopes before the failure reached the sink (JSONOBJECT sends one request per event).
     const delivered = logIds.slice(0, err.delivered);
     const status = await this.streams.recordFailure(lease.streamId, lease.owner, {
       error: err.message,
       delivered,
       retryInMs,
-      maxFailures: policy.maxFailures,
+      maxFailures,
     });
     this.metrics.failedDeliveries.inc({ stream_id: lease.streamId });
     this.metrics.failed.inc({ stream_id: lease.streamId }, logIds.length - err.delivered);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { LogEvent } from '@ulo/contracts';
+import { normalise } from '@ulo/persistence';
 import type { LogStreamSink, LogStreamStatus, LogStreamType } from '@ulo/persistence';
 import type { StreamLag } from '../metrics/log-streamer.metrics';
 
@@ -85,22 +86,39 @@ export class LogStreamDeliveryRepository {
     return { id: r.id, type: r.type, status: r.status, sink: r.sink, consecutiveFailures: r.consecutive_failures, waitMs: r.wait_ms };
   }
 
-  /** The next events the stream has to deliver, oldest log_id first. */
+  /**
+   * The next events the stream has to deliver, oldest log_id first. The events themselves are
+   * read only once the batch is due (full, or its oldest event has waited `windowMs`): a stream
+   * polling a filling batch does not read and parse it again on every poll.
+   */
   async nextBatch(streamId: string, size: number, windowMs: number): Promise<QueuedBatch> {
     const rows: { log_id: string; data: LogEvent | null; due_in_ms: number }[] = await this.dataSource.query(
-      `SELECT q.log_id, e.data,
-              CEIL(EXTRACT(EPOCH FROM (q.enqueued_at + ${ms('$3')} - now())) * 1000)::int AS due_in_ms
-       FROM log_stream_queue q LEFT JOIN log_events e ON e.log_id = q.log_id
-       WHERE q.stream_id = $1
-       ORDER BY q.log_id
-       LIMIT $2`,
+      `WITH queued AS (
+         SELECT log_id, enqueued_at FROM log_stream_queue WHERE stream_id = $1 ORDER BY log_id LIMIT $2),
+       batch AS (
+         SELECT count(*) = $2 AS full_batch,
+                CEIL(EXTRACT(EPOCH FROM (min(enqueued_at) + ${ms('$3')} - now())) * 1000)::int AS due_in_ms
+         FROM queued)
+       SELECT q.log_id, e.data, b.due_in_ms
+       FROM queued q CROSS JOIN batch b
+       LEFT JOIN log_events e ON (b.full_batch OR b.due_in_ms <= 0) AND e.log_id = q.log_id
+       ORDER BY q.log_id`,
       [streamId, size, windowMs],
     );
     return {
       logIds: rows.map((r) => r.log_id),
       events: rows.filter((r) => r.data !== null).map((r) => r.data as LogEvent),
-      dueInMs: rows.length ? Math.min(...rows.map((r) => r.due_in_ms)) : 0,
+      dueInMs: rows.length ? rows[0].due_in_ms : 0,
     };
+  }
+
+  /** Extends this owner's lease; the stream's status, or null when the lease was lost. */
+  async extendLease(id: string, owner: string, forMs: number): Promise<LogStreamStatus | null> {
+    const rows: { status: LogStreamStatus }[] | [{ status: LogStreamStatus }[], number] = await this.dataSource.query(
+      `UPDATE log_streams SET lease_until = now() + ${ms('$3')} WHERE id = $1 AND lease_owner = $2 RETURNING status`,
+      [id, owner, forMs],
+    );
+    return normalise(rows)[0]?.status ?? null;
   }
 
   /**
