@@ -29,13 +29,14 @@
  *   printed in the report; unset, the product's defaults apply.
  */
 import { generateKeyPairSync, randomBytes, scryptSync, sign } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
+import type { z } from 'zod';
+import { envSchema } from '@ulo/config';
 import {
   ActivityReport,
   ActivitySampler,
@@ -51,62 +52,34 @@ import {
   waitForQuiet,
 } from './backchannel-database';
 import { Arrival, BackchannelReceivers } from './backchannel-receivers';
-import { intFromEnv, run, runBench, say, undo } from './bench-run';
-import { summariseProfile } from './cpu-profile';
-import { createDatabase, databaseUrl, dropDatabase } from './database';
+import { BENCH_CONNECTION, GTR_PATH, intFromEnv, managementApi, pad, padL, repoRoot, run, runBench, say, startAppStack, undo } from './bench-run';
+import { readProfile } from './cpu-profile';
 import { BenchIdp } from './fake-idp';
 import { percentile } from './load';
-import {
-  BenchChild,
-  cpuBetween,
-  cpuSnapshot,
-  CpuGroups,
-  CpuUse,
-  defaultGroups,
-  freePort,
-  isRunning,
-  logTail,
-  sleep,
-  waitForConsumerGroups,
-  deleteKafkaArtifacts,
-  startNode,
-  stopChild,
-  waitForHttp,
-} from './processes';
+import { BenchChild, cpuBetween, cpuSnapshot, CpuGroups, CpuUse, defaultGroups, isRunning, logTail, sleep } from './processes';
 
 const TARGET_LAST_MS = 3000;
 const TARGET_P99_RATIO = 1.2;
-const CONNECTION_NAME = 'bench-okta';
-const GTR_PATH = `/oauth/global-token-revocation/connection/${CONNECTION_NAME}`;
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+/** The apps under test; all but the gateway are Kafka consumers. */
 const APPS = ['gateway', 'session-terminator', 'refresh-token-revoker', 'backchannel-dispatcher'];
-const CONSUMERS = ['session-terminator', 'refresh-token-revoker', 'backchannel-dispatcher'];
-/** The product's defaults (libs/config/src/app-config.ts), shown next to any override. */
-const DISPATCHER_DEFAULTS: Record<string, string> = {
-  BACKCHANNEL_CONCURRENCY: '64',
-  BACKCHANNEL_CONCURRENCY_PER_CLIENT: '8',
-  BACKCHANNEL_POLL_INTERVAL_MS: '200',
-  BACKCHANNEL_TIMEOUT_MS: '5000',
-  BACKCHANNEL_RETRY_BASE_MS: '1000',
-  DATABASE_POOL_SIZE: '10',
-};
-
+/** The dispatcher's settings in the product's own schema (libs/config), which holds their defaults. */
+const dispatcherSettings = envSchema.pick({
+  BACKCHANNEL_CONCURRENCY: true,
+  BACKCHANNEL_CONCURRENCY_PER_CLIENT: true,
+  BACKCHANNEL_POLL_INTERVAL_MS: true,
+  BACKCHANNEL_TIMEOUT_MS: true,
+  BACKCHANNEL_RETRY_BASE_MS: true,
+  DATABASE_POOL_SIZE: true,
+});
+type DispatcherSettings = z.output<typeof dispatcherSettings>;
+/** The product's defaults, shown next to any override. */
+const DISPATCHER_DEFAULTS: Record<string, string> = Object.fromEntries(
+  Object.entries(dispatcherSettings.parse({})).map(([k, v]) => [k, String(v)]),
+);
 
 const epochNow = () => performance.timeOrigin + performance.now();
 const clientIdOf = (app: number) => `bench-rp-${String(app + 1).padStart(2, '0')}`;
-
-
-
-
-async function managementApi(gatewayUrl: string, method: string, path: string, body: unknown): Promise<{ status: number; text: string }> {
-  const res = await fetch(`${gatewayUrl}${path}`, {
-    method,
-    headers: { authorization: 'Bearer bench', 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  return { status: res.status, text: await res.text() };
-}
 
 interface AppFigures {
   n: number;
@@ -159,7 +132,7 @@ interface RunResult {
 }
 
 interface Context {
-  cfg: { apps: number; sessions: number; deliveryTimeoutS: number };
+  cfg: { apps: number; sessions: number; deliveryTimeoutS: number; dispatcher: DispatcherSettings };
   receivers: BackchannelReceivers;
   db: Client;
   sampleDb: Client;
@@ -342,8 +315,8 @@ async function measuredRun(
   const claimPlan = await explainClaim(
     ctx.db,
     activity.claimQuery,
-    intFromEnv('BACKCHANNEL_CONCURRENCY', 64),
-    intFromEnv('BACKCHANNEL_CONCURRENCY_PER_CLIENT', 8),
+    ctx.cfg.dispatcher.BACKCHANNEL_CONCURRENCY,
+    ctx.cfg.dispatcher.BACKCHANNEL_CONCURRENCY_PER_CLIENT,
   );
   say(`${label}: ${first.size} of ${expected} deliveries arrived; last ${Number.isFinite(lastMs) ? `${lastMs.toFixed(0)} ms` : 'never'} after the 204`);
   return {
@@ -405,15 +378,10 @@ function pooledOver(run: RunResult, apps: number[], q: number): number {
 }
 
 const ms = (v: number) => (Number.isNaN(v) ? 'n/a' : v === Infinity ? 'never' : `${v.toFixed(0)} ms`);
-const pad = (s: string | number, n: number) => String(s).padEnd(n);
-const padL = (s: string | number, n: number) => String(s).padStart(n);
 const since = (v: number | null, t: number) => (v === null ? 'n/a' : `${(v - t).toFixed(0)} ms`);
 
 async function main(): Promise<number> {
-  const root = resolve(__dirname, '..', '..', '..');
-  if (!existsSync(join(root, 'package.json')) || !existsSync(join(root, 'scripts', 'run-node.js'))) {
-    throw new Error(`cannot find the repository root from ${__dirname}; run it through npm run bench:backchannel`);
-  }
+  const root = repoRoot('bench:backchannel');
   const apps = intFromEnv('BENCH_APPS', 20);
   const cfg = {
     apps,
@@ -423,6 +391,10 @@ async function main(): Promise<number> {
     deliveryTimeoutS: intFromEnv('BENCH_DELIVERY_TIMEOUT_S', 120),
     analyzeDeliveries: process.env.BENCH_ANALYZE_DELIVERIES !== '0',
     cpuProfile: process.env.BENCH_CPU_PROFILE === '1',
+    // What the dispatcher runs with (its claim, EXPLAINed by the bench, takes these as parameters).
+    dispatcher: dispatcherSettings.parse(
+      Object.fromEntries(Object.keys(dispatcherSettings.shape).map((k) => [k, process.env[k] || undefined])),
+    ),
   };
   if (cfg.hangApp >= apps) throw new Error(`BENCH_HANG_APP must be between 1 and BENCH_APPS (${apps})`);
   const overrides = Object.keys(DISPATCHER_DEFAULTS)
@@ -434,84 +406,21 @@ async function main(): Promise<number> {
   const dirty = (await run('git', ['status', '--porcelain', '--', 'apps', 'libs'], { cwd: root, env: process.env, timeoutMs: 10_000 }).catch(() => ''))
     .split('\n')
     .filter(Boolean).length;
-  const runId = randomBytes(4).toString('hex');
-  const logDir = mkdtempSync(join(tmpdir(), `ulo-bench-bc-${runId}-`));
-  say(`run ${runId}; child logs in ${logDir}`);
-
-  // 1. Services, a fresh database and fresh topics.
-  const servicesOut = await run('bash', ['scripts/services.sh', 'up'], { cwd: root, env: process.env, timeoutMs: 300_000 });
-  const envOf = (key: string) => new RegExp(`^${key}=(.+)$`, 'm').exec(servicesOut)?.[1]?.trim();
-  const baseDatabaseUrl = envOf('DATABASE_URL');
-  const kafkaBrokers = envOf('KAFKA_BROKERS');
-  if (!baseDatabaseUrl || !kafkaBrokers) throw new Error(`services.sh up printed no DATABASE_URL/KAFKA_BROKERS:\n${servicesOut}`);
-  const dbName = `ulo_bench_bc_${runId}`;
-  const benchDatabaseUrl = databaseUrl(baseDatabaseUrl, dbName);
-  await createDatabase(baseDatabaseUrl, dbName);
-  undo.push({ what: `dropping database ${dbName}`, step: () => dropDatabase(baseDatabaseUrl, dbName) });
-  await run(process.execPath, ['scripts/run-node.js', 'libs/persistence/src/migrate.cli'], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: benchDatabaseUrl },
-    timeoutMs: 120_000,
-  });
-  say(`database ${dbName} migrated`);
-
-  const idp = await BenchIdp.start();
-  undo.push({ what: 'closing the fake IdP', step: () => idp.close() });
+  // Started first, so that they are closed last, after the apps have stopped.
   const receivers = await BackchannelReceivers.start(apps);
   undo.push({ what: 'closing the receivers', step: () => receivers.close() });
 
-  const topicPrefix = `bench.${runId}.`;
-  const consumerGroups = CONSUMERS.map((n) => `${topicPrefix}${n}`);
-  const kafka = new Kafka({ clientId: `ulo-bench-${runId}`, brokers: kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
-  undo.push({ what: `deleting the ${topicPrefix}* topics`, step: () => deleteKafkaArtifacts(kafka, topicPrefix, consumerGroups) });
-
-  // 2. The real apps. Every app names the gateway as PUBLIC_BASE_URL: the dispatcher signs with it as iss.
-  const gatewayPort = await freePort();
-  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-  const appEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: benchDatabaseUrl,
-    KAFKA_BROKERS: kafkaBrokers,
-    KAFKA_TOPIC_PREFIX: topicPrefix,
-    PUBLIC_BASE_URL: gatewayUrl,
-    MANAGEMENT_API_TOKENS: 'bench',
-    ALLOW_PRIVATE_NETWORK_URLS: 'true',
-    SIGNING_KEY_ENCRYPTION_SECRET: `bench-signing-secret-${randomBytes(12).toString('hex')}`,
-    LOG_LEVEL: 'warn',
-  };
-  const profileDir = cfg.cpuProfile ? join(logDir, 'profiles') : null;
-  if (profileDir) mkdirSync(profileDir);
-  const children: BenchChild[] = [];
-  undo.push({
-    what: 'stopping the apps',
-    step: async () => {
-      await Promise.all(children.map((c) => stopChild(c)));
-    },
+  // 1-3. Services, a fresh database and fresh topics, the real apps, the okta connection trusting the
+  // fake IdP. Every app names the gateway as PUBLIC_BASE_URL: the dispatcher signs with it as iss.
+  const { runId, logDir, dbName, databaseUrl, idp, gatewayUrl, children, profileDir, db } = await startAppStack({
+    root,
+    tag: 'bc',
+    apps: APPS,
+    publicBaseUrl: 'gateway',
+    profile: cfg.cpuProfile ? ['backchannel-dispatcher'] : [],
   });
-  for (const app of APPS) {
-    const port = app === 'gateway' ? gatewayPort : await freePort();
-    const extra: NodeJS.ProcessEnv =
-      app === 'backchannel-dispatcher' && profileDir
-        ? {
-            NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(root, 'dist', 'scripts', 'bench', 'cpu-profile.preload.js')}`.trim(),
-            BENCH_PROFILE_DIR: profileDir,
-            BENCH_PROFILE_NAME: app,
-          }
-        : {};
-    children.push(startNode(root, app, `apps/${app}/src/main`, { ...appEnv, PORT: String(port), ...extra }, logDir));
-  }
-  const gateway = children[0];
-  await waitForHttp(`${gatewayUrl}/health`, gateway, 90_000);
-  await waitForConsumerGroups(kafka, consumerGroups, children, 90_000);
-  say(`gateway on ${gatewayUrl}; consumers joined ${consumerGroups.join(', ')}`);
 
-  // 3. The okta connection and the receiver apps as clients, through the Management API.
-  const conn = await managementApi(gatewayUrl, 'POST', '/api/v2/connections', {
-    name: CONNECTION_NAME,
-    strategy: 'okta',
-    options: { issuer: idp.issuer, client_id: idp.clientId },
-  });
-  if (conn.status !== 201) throw new Error(`POST /api/v2/connections answered ${conn.status}: ${conn.text}`);
+  // The receiver apps as clients, through the Management API.
   const clientIds = Array.from({ length: apps }, (_, i) => clientIdOf(i));
   for (let i = 0; i < apps; i++) {
     const res = await managementApi(gatewayUrl, 'POST', '/api/v2/clients', {
@@ -523,10 +432,7 @@ async function main(): Promise<number> {
   }
 
   // 4. The users: sessions and their clients, straight into PostgreSQL.
-  const db = new Client({ connectionString: benchDatabaseUrl });
-  await db.connect();
-  undo.push({ what: 'closing the database client', step: () => db.end() });
-  const sampleDb = new Client({ connectionString: benchDatabaseUrl });
+  const sampleDb = new Client({ connectionString: databaseUrl });
   await sampleDb.connect();
   undo.push({ what: 'closing the sampling client', step: () => sampleDb.end() });
   const autovacuum = ((await db.query('SHOW autovacuum')).rows[0] as { autovacuum: string }).autovacuum;
@@ -535,7 +441,7 @@ async function main(): Promise<number> {
   const user1 = backchannelUser('run1', cfg.sessions);
   const user2 = backchannelUser('run2', cfg.sessions);
   const seedStarted = performance.now();
-  for (const u of [warm, user1, user2]) await seedBackchannelUser(db, u, clientIds, { name: CONNECTION_NAME, issuer: idp.issuer });
+  for (const u of [warm, user1, user2]) await seedBackchannelUser(db, u, clientIds, { name: BENCH_CONNECTION, issuer: idp.issuer });
   await db.query('VACUUM (ANALYZE) users, user_identities, sessions, session_clients');
   say(
     `seeded 3 users: ${cfg.warmupSessions + 2 * cfg.sessions} sessions, ${(cfg.warmupSessions + 2 * cfg.sessions) * apps} session_clients rows ` +
@@ -585,17 +491,7 @@ async function main(): Promise<number> {
   const before2 = await settle('run 2');
   const run2 = await measuredRun(ctx, 'run 2', user2, cfg.hangApp, null, before2);
 
-  let profileLines: string[] = [];
-  if (profileDir) {
-    const file = join(profileDir, 'backchannel-dispatcher.cpuprofile');
-    for (let i = 0; i < 50 && !existsSync(file); i++) await sleep(200);
-    await sleep(200);
-    try {
-      profileLines = summariseProfile(file, 12);
-    } catch (err) {
-      profileLines = [`no profile: ${(err as Error).message}`];
-    }
-  }
+  const profileLines = profileDir ? await readProfile(profileDir, 'backchannel-dispatcher', 12) : [];
 
   // 7. The report. The primitives are timed after the runs, not to disturb them.
   const costs = primitiveCosts();

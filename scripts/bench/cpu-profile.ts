@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 interface ProfileNode {
   id: number;
@@ -64,4 +66,29 @@ export function summariseProfile(file: string, top = 8): string[] {
   lines.push('  hottest functions (self):');
   for (const [f, n] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${share(n)}  ${f}`);
   return lines;
+}
+
+/**
+ * The environment that loads cpu-profile.preload into an app: it profiles between the `start` and
+ * `stop` marker files of profileDir and writes <profileDir>/<app>.cpuprofile.
+ */
+export function profilerEnv(root: string, profileDir: string, app: string): NodeJS.ProcessEnv {
+  const preload = join(root, 'dist', 'scripts', 'bench', 'cpu-profile.preload.js');
+  return {
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim(),
+    BENCH_PROFILE_DIR: profileDir,
+    BENCH_PROFILE_NAME: app,
+  };
+}
+
+/** The app's profile summarised (summariseProfile), once written after the `stop` marker (up to 10 s); else why not. */
+export async function readProfile(profileDir: string, app: string, top?: number): Promise<string[]> {
+  const file = join(profileDir, `${app}.cpuprofile`);
+  for (let i = 0; i < 50 && !existsSync(file); i++) await sleep(200);
+  await sleep(200);
+  try {
+    return summariseProfile(file, top);
+  } catch (err) {
+    return [`no profile: ${(err as Error).message}`];
+  }
 }

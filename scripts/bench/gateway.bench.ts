@@ -24,52 +24,22 @@
  *   BENCH_CPU_PROFILE=1        V8 CPU profiles of the three apps during phase A, summarised in the
  *                              report (files kept in the log directory)
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { intFromEnv, run, runBench, say, undo } from './bench-run';
-import { summariseProfile } from './cpu-profile';
+import { BENCH_CONNECTION, GTR_PATH, intFromEnv, pad, padL, repoRoot, runBench, say, startAppStack } from './bench-run';
+import { readProfile } from './cpu-profile';
 import { BenchIdp, BenchSubject, SignedRequest } from './fake-idp';
-import {
-  createDatabase,
-  databaseUrl,
-  dropDatabase,
-  providerUserIdOf,
-  REFRESH_TOKENS_PER_USER,
-  seedUsers,
-  SESSIONS_PER_USER,
-  userIdOf,
-} from './database';
+import { providerUserIdOf, REFRESH_TOKENS_PER_USER, seedUsers, SESSIONS_PER_USER, userIdOf } from './database';
 import { LoadFigures, pacedRun, PacedFigures, percentile, throughputRun } from './load';
-import {
-  BenchChild,
-  cpuBetween,
-  cpuSnapshot,
-  CpuGroups,
-  CpuUse,
-  defaultGroups,
-  freePort,
-  logTail,
-  sleep,
-  waitForConsumerGroups,
-  deleteKafkaArtifacts,
-  startNode,
-  stopChild,
-  waitForHttp,
-} from './processes';
+import { cpuBetween, cpuSnapshot, CpuGroups, CpuUse, defaultGroups, freePort, logTail, sleep, startNode, waitForHttp } from './processes';
 
 const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 500;
-const CONNECTION_NAME = 'bench-okta';
-const GTR_PATH = `/oauth/global-token-revocation/connection/${CONNECTION_NAME}`;
-
-
-
-
+/** The apps under test; the two consumers complete each logout. */
+const APPS = ['gateway', 'session-terminator', 'refresh-token-revoker'];
 
 /**
  * The outbox is written and deleted at the rate of logouts; without vacuum every relay poll reads
@@ -90,7 +60,6 @@ async function outboxPolls(db: Client): Promise<{ scans: number; read: number }>
 
 const pollsBetween = (a: { scans: number; read: number }, b: { scans: number; read: number }) =>
   `${b.scans - a.scans} relay polls, ${((b.read - a.read) / Math.max(1, b.scans - a.scans)).toFixed(0)} index entries read per poll`;
-
 
 function subjects(group: string, count: number): BenchSubject[] {
   return Array.from({ length: count }, (_, i) => ({ userId: userIdOf(group, i + 1), providerUserId: providerUserIdOf(group, i + 1) }));
@@ -193,8 +162,6 @@ async function revocationTimes(db: Client, group: string, figures: PacedFigures,
 }
 
 const ms = (v: number) => (Number.isNaN(v) ? 'n/a' : v === Infinity ? 'never (timeout)' : `${v.toFixed(1)} ms`);
-const pad = (s: string | number, n: number) => String(s).padEnd(n);
-const padL = (s: string | number, n: number) => String(s).padStart(n);
 
 function loadRow(label: string, f: LoadFigures): string {
   return (
@@ -216,10 +183,7 @@ function otherStatuses(f: LoadFigures): string {
 }
 
 async function main(): Promise<number> {
-  const root = resolve(__dirname, '..', '..', '..');
-  if (!existsSync(join(root, 'package.json')) || !existsSync(join(root, 'scripts', 'run-node.js'))) {
-    throw new Error(`cannot find the repository root from ${__dirname}; run it through npm run bench:gateway`);
-  }
+  const root = repoRoot('bench:gateway');
   const cfg = {
     users: intFromEnv('BENCH_USERS', 5000),
     connections: intFromEnv('BENCH_CONNECTIONS', 32),
@@ -232,78 +196,15 @@ async function main(): Promise<number> {
   };
   const rateUsers = cfg.rate * cfg.rateSeconds;
   const loadBefore = loadavg()[0];
-  let autovacuum = 'unknown';
-  const runId = randomBytes(4).toString('hex');
-  const logDir = mkdtempSync(join(tmpdir(), `ulo-bench-${runId}-`));
-  say(`run ${runId}; child logs in ${logDir}`);
 
-  // 1. Services, a fresh database and fresh topics, the real apps.
-  const servicesOut = await run('bash', ['scripts/services.sh', 'up'], { cwd: root, timeoutMs: 300_000 });
-  const envOf = (key: string) => new RegExp(`^${key}=(.+)$`, 'm').exec(servicesOut)?.[1]?.trim();
-  const baseDatabaseUrl = envOf('DATABASE_URL');
-  const kafkaBrokers = envOf('KAFKA_BROKERS');
-  if (!baseDatabaseUrl || !kafkaBrokers) throw new Error(`services.sh up printed no DATABASE_URL/KAFKA_BROKERS:\n${servicesOut}`);
-
-  const dbName = `ulo_bench_${runId}`;
-  const benchDatabaseUrl = databaseUrl(baseDatabaseUrl, dbName);
-  await createDatabase(baseDatabaseUrl, dbName);
-  undo.push({ what: `dropping database ${dbName}`, step: () => dropDatabase(baseDatabaseUrl, dbName) });
-  await run(process.execPath, ['scripts/run-node.js', 'libs/persistence/src/migrate.cli'], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: benchDatabaseUrl },
-    timeoutMs: 120_000,
-  });
-  say(`database ${dbName} migrated`);
-
-  const idp = await BenchIdp.start();
-  undo.push({ what: 'closing the fake IdP', step: () => idp.close() });
-
-  const topicPrefix = `bench.${runId}.`;
-  const consumerGroups = ['session-terminator', 'refresh-token-revoker'].map((n) => `${topicPrefix}${n}`);
-  const kafka = new Kafka({ clientId: `ulo-bench-${runId}`, brokers: kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
-  undo.push({ what: `deleting the ${topicPrefix}* topics`, step: () => deleteKafkaArtifacts(kafka, topicPrefix, consumerGroups) });
-
-  const gatewayPort = await freePort();
-  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-  const appEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: benchDatabaseUrl,
-    KAFKA_BROKERS: kafkaBrokers,
-    KAFKA_TOPIC_PREFIX: topicPrefix,
-    MANAGEMENT_API_TOKENS: 'bench',
-    ALLOW_PRIVATE_NETWORK_URLS: 'true',
-    // The gateway creates and serves the back-channel signing keys, encrypted under this secret.
-    SIGNING_KEY_ENCRYPTION_SECRET: `bench-signing-secret-${randomBytes(12).toString('hex')}`,
-    LOG_LEVEL: 'warn',
-    GTR_RATE_LIMIT_PER_SECOND: '100000',
-    GTR_RATE_LIMIT_BURST: '100000',
-  };
-  const profileDir = join(logDir, 'profiles');
-  const profiled = (app: string): NodeJS.ProcessEnv => {
-    if (!cfg.cpuProfile) return {};
-    const preload = join(root, 'dist', 'scripts', 'bench', 'cpu-profile.preload.js');
-    return {
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim(),
-      BENCH_PROFILE_DIR: profileDir,
-      BENCH_PROFILE_NAME: app,
-    };
-  };
-  if (cfg.cpuProfile) mkdirSync(profileDir);
-  const children: BenchChild[] = [];
-  const gateway = startNode(
+  // 1-2. Services, a fresh database and fresh topics, the real apps, the okta connection trusting the fake IdP.
+  const { runId, logDir, dbName, idp, gatewayUrl, gateway, children, profileDir, db } = await startAppStack({
     root,
-    'gateway',
-    'apps/gateway/src/main',
-    { ...appEnv, PORT: String(gatewayPort), PUBLIC_BASE_URL: gatewayUrl, ...profiled('gateway') },
-    logDir,
-  );
-  children.push(gateway);
-  for (const app of ['session-terminator', 'refresh-token-revoker']) {
-    const port = await freePort();
-    children.push(
-      startNode(root, app, `apps/${app}/src/main`, { ...appEnv, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, ...profiled(app) }, logDir),
-    );
-  }
+    apps: APPS,
+    publicBaseUrl: 'own',
+    env: { GTR_RATE_LIMIT_PER_SECOND: '100000', GTR_RATE_LIMIT_BURST: '100000' },
+    profile: cfg.cpuProfile ? APPS : [],
+  });
   const barePort = await freePort();
   const bareUrl = `http://127.0.0.1:${barePort}`;
   const bare = startNode(
@@ -321,31 +222,11 @@ async function main(): Promise<number> {
     logDir,
   );
   children.push(bare);
-  undo.push({
-    what: 'stopping the apps',
-    step: async () => {
-      await Promise.all(children.map((c) => stopChild(c)));
-    },
-  });
-
-  await waitForHttp(`${gatewayUrl}/health`, gateway, 90_000);
   await waitForHttp(`${bareUrl}/health`, bare, 30_000);
-  await waitForConsumerGroups(kafka, consumerGroups, children, 90_000);
-  say(`gateway on ${gatewayUrl}, consumers joined ${consumerGroups.join(', ')}, baseline on ${bareUrl}`);
-
-  // 2. The okta connection, trusting the fake IdP.
-  const created = await fetch(`${gatewayUrl}/api/v2/connections`, {
-    method: 'POST',
-    headers: { authorization: 'Bearer bench', 'content-type': 'application/json' },
-    body: JSON.stringify({ name: CONNECTION_NAME, strategy: 'okta', options: { issuer: idp.issuer, client_id: idp.clientId } }),
-  });
-  if (created.status !== 201) throw new Error(`POST /api/v2/connections answered ${created.status}: ${await created.text()}`);
+  say(`baseline on ${bareUrl}`);
 
   // 3. Users, their identities, sessions and refresh tokens, straight into PostgreSQL.
-  const db = new Client({ connectionString: benchDatabaseUrl });
-  await db.connect();
-  undo.push({ what: 'closing the database client', step: () => db.end() });
-  autovacuum = ((await db.query('SHOW autovacuum')).rows[0] as { autovacuum: string }).autovacuum;
+  const autovacuum = ((await db.query('SHOW autovacuum')).rows[0] as { autovacuum: string }).autovacuum;
   const seedStarted = performance.now();
   const seeded = await seedUsers(
     db,
@@ -354,7 +235,7 @@ async function main(): Promise<number> {
       { group: 'a', count: cfg.users },
       { group: 'c', count: rateUsers },
     ],
-    { name: CONNECTION_NAME, issuer: idp.issuer },
+    { name: BENCH_CONNECTION, issuer: idp.issuer },
   );
   say(
     `seeded ${seeded} users (${seeded * SESSIONS_PER_USER} sessions, ${seeded * REFRESH_TOKENS_PER_USER} refresh tokens) in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`,
@@ -386,7 +267,7 @@ async function main(): Promise<number> {
   // 5A. Gateway throughput.
   const batchA = await signTimed(idp, gatewayAudience, subjects('a', cfg.users), 'phase A');
   say(`phase A: ${batchA.length} requests, ${cfg.connections} connections, against the gateway`);
-  if (cfg.cpuProfile) writeFileSync(join(profileDir, 'start'), '');
+  if (profileDir) writeFileSync(join(profileDir, 'start'), '');
   let snap = cpuSnapshot(groups);
   const pollsA0 = await outboxPolls(db);
   const phaseA = await throughputRun(gatewayUrl, GTR_PATH, batchA, cfg.connections, 300);
@@ -395,19 +276,10 @@ async function main(): Promise<number> {
   const drainSeconds = (Date.now() - lastAnswerA) / 1000;
   cpu.A = cpuBetween(snap, cpuSnapshot(groups));
   const pollsA = pollsBetween(pollsA0, await outboxPolls(db));
-  const profiles: { app: string; lines: string[] }[] = [];
-  if (cfg.cpuProfile) {
+  const profiles: { app: string; file: string; lines: string[] }[] = [];
+  if (profileDir) {
     writeFileSync(join(profileDir, 'stop'), '');
-    for (const app of ['gateway', 'session-terminator', 'refresh-token-revoker']) {
-      const file = join(profileDir, `${app}.cpuprofile`);
-      for (let i = 0; i < 50 && !existsSync(file); i++) await sleep(200);
-      await sleep(200);
-      try {
-        profiles.push({ app, lines: summariseProfile(file) });
-      } catch (err) {
-        profiles.push({ app, lines: [`no profile: ${(err as Error).message}`] });
-      }
-    }
+    for (const app of APPS) profiles.push({ app, file: join(profileDir, `${app}.cpuprofile`), lines: await readProfile(profileDir, app) });
   }
   const { rows: pipeRows } = await db.query(
     `SELECT count(completed_at)::int AS completed,
@@ -509,9 +381,9 @@ async function main(): Promise<number> {
       pad(label, 32) + padL(pct('A'), 7) + padL(pct('B'), 7) + padL(pct('C'), 7) + padL(perReq('A'), 10) + padL(perReq('B'), 10) + padL(perReq('C'), 10),
     );
   }
-  for (const { app, lines } of profiles) {
+  for (const { app, file, lines } of profiles) {
     out.push('');
-    out.push(`CPU profile of ${app}, phase A and its backlog (${join(profileDir, `${app}.cpuprofile`)}): ${lines[0]}`);
+    out.push(`CPU profile of ${app}, phase A and its backlog (${file}): ${lines[0]}`);
     out.push(...lines.slice(1));
   }
   out.push('');
