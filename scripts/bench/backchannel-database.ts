@@ -128,7 +128,7 @@ export async function runTimeline(db: Client, userId: string, healthyClients: st
 /** Rows of the outbox not yet published, and deliveries still pending for the given clients. */
 export async function backlog(db: Client, clients: string[]): Promise<{ outbox: number; pending: number }> {
   const { rows } = await db.query(
-    `SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL)::int AS outbox,
+    `SELECT (SELECT count(*) FROM outbox)::int AS outbox,
             (SELECT count(*) FROM backchannel_deliveries WHERE status = 'pending' AND client_id = ANY($1::text[]))::int AS pending`,
     [clients],
   );
@@ -211,7 +211,7 @@ function statementKind(query: string): string {
   if (/UPDATE backchannel_deliveries SET next_attempt_at/.test(q)) return 'outcome: UPDATE delivery retry';
   if (q.includes('INSERT INTO log_events')) return 'outcome: INSERT log_events + outbox';
   if (q.includes('INSERT INTO backchannel_deliveries')) return 'plan: INSERT deliveries';
-  if (/FROM outbox WHERE published_at IS NULL/.test(q)) return 'outbox relay: SELECT FOR UPDATE';
+  if (/FROM outbox ORDER BY id LIMIT/.test(q)) return 'outbox relay: SELECT FOR UPDATE';
   if (q.startsWith('DELETE FROM outbox')) return 'outbox relay: DELETE';
   if (/INSERT INTO "?outbox"?/.test(q)) return 'INSERT outbox';
   if (q.startsWith('SELECT name FROM clients')) return 'client name lookup';

@@ -50,16 +50,16 @@ async function vacuum(db: Client): Promise<void> {
   await db.query('VACUUM (ANALYZE) outbox, logout_requests, seen_jtis, sessions, refresh_tokens, session_clients');
 }
 
-/** Index scans of the outbox relays' poll (ix_outbox_pending) and the index entries they read. */
+/** Scans of the outbox's primary key (the relays' polls and deletes) and the index entries they read. */
 async function outboxPolls(db: Client): Promise<{ scans: number; read: number }> {
   const { rows } = await db.query(
-    `SELECT idx_scan::float8 AS scans, idx_tup_read::float8 AS read FROM pg_stat_user_indexes WHERE indexrelname = 'ix_outbox_pending'`,
+    `SELECT idx_scan::float8 AS scans, idx_tup_read::float8 AS read FROM pg_stat_user_indexes WHERE indexrelname = 'outbox_pkey'`,
   );
   return (rows[0] as { scans: number; read: number } | undefined) ?? { scans: 0, read: 0 };
 }
 
 const pollsBetween = (a: { scans: number; read: number }, b: { scans: number; read: number }) =>
-  `${b.scans - a.scans} relay polls, ${((b.read - a.read) / Math.max(1, b.scans - a.scans)).toFixed(0)} index entries read per poll`;
+  `${b.scans - a.scans} outbox index scans (relay polls and deletes), ${((b.read - a.read) / Math.max(1, b.scans - a.scans)).toFixed(0)} entries read per scan`;
 
 function subjects(group: string, count: number): BenchSubject[] {
   return Array.from({ length: count }, (_, i) => ({ userId: userIdOf(group, i + 1), providerUserId: providerUserIdOf(group, i + 1) }));

@@ -91,8 +91,7 @@ export class OutboxRelay {
     if (!producer) throw new Error('outbox relay not started');
     return this.dataSource.transaction(async (tx) => {
       const rows: PendingRow[] = await tx.query(
-        `SELECT id, topic, message_key, value FROM outbox WHERE published_at IS NULL
-         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        `SELECT id, topic, message_key, value FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.batchSize],
       );
       if (rows.length === 0) return 0;

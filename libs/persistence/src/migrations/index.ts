@@ -4,6 +4,7 @@ import { Backchannel1764259200000 } from './1764259200000-backchannel';
 import { OutboxAutovacuum1764345600000 } from './1764345600000-outbox-autovacuum';
 import { DeliveryClaimIndex1764432000000 } from './1764432000000-delivery-claim-index';
 import { DeliveryClaimPlan1764518400000 } from './1764518400000-delivery-claim-plan';
+import { OutboxWithoutPublishedAt1764604800000 } from './1764604800000-outbox-without-published-at';
 
 /** In order. A landed migration is never edited; a change is a new file. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   OutboxAutovacuum1764345600000,
   DeliveryClaimIndex1764432000000,
   DeliveryClaimPlan1764518400000,
+  OutboxWithoutPublishedAt1764604800000,
 ];
