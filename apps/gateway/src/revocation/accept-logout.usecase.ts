@@ -47,7 +47,7 @@ export class AcceptLogout {
    * Connections are read at most once a second per name and instance: the hot path of a logout
    * storm does not re-read a row that changes rarely (a change applies within the second).
    */
-  async findConnection(name: string): Promise<ConnectionEntity> {
+  private async findConnection(name: string): Promise<ConnectionEntity> {
     const cached = this.connections.get(name);
     if (cached && cached.until > Date.now()) return this.found(name, cached.connection);
     const connection = await this.unlessDatabaseDown(() =>

@@ -9,6 +9,5 @@ import { SubjectResolverRepository } from './subject-resolver.repository';
 @Module({
   controllers: [GlobalTokenRevocationController],
   providers: [AcceptLogout, ConnectionRateLimiter, IdpKeysService, SubjectResolverRepository, SeenJtiSweeper],
-  exports: [AcceptLogout],
 })
 export class RevocationModule {}

@@ -2,41 +2,47 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Subject } from './subject';
 
+type Identifier = Exclude<Subject, { format: 'aliases' }>;
+
 /** Finds the users a GTR subject names, within one connection (SPEC §2 subject formats). */
 @Injectable()
 export class SubjectResolverRepository {
   constructor(private readonly dataSource: DataSource) {}
 
+  /**
+   * One statement whatever the subject: an `aliases` subject of many identifiers is not a round
+   * trip per identifier. Each format is one arm, on its own index.
+   */
   async resolve(connection: string, subject: Subject): Promise<string[]> {
-    const ids = new Set<string>();
-    const subjects = subject.format === 'aliases' ? subject.identifiers : [subject];
-    for (const s of subjects) for (const id of await this.resolveOne(connection, s)) ids.add(id);
-    return [...ids].sort();
-  }
-
-  private async resolveOne(connection: string, s: Exclude<Subject, { format: 'aliases' }>): Promise<string[]> {
-    let rows: { user_id: string }[];
-    switch (s.format) {
-      case 'iss_sub':
-        rows = await this.dataSource.query(
-          `SELECT user_id FROM user_identities WHERE connection = $1 AND issuer = $2 AND provider_user_id = $3`,
-          [connection, s.iss, s.sub],
-        );
-        break;
-      case 'email':
-        rows = await this.dataSource.query(
-          `SELECT DISTINCT user_id FROM user_identities WHERE connection = $1 AND lower(email) = lower($2)`,
-          [connection, s.email],
-        );
-        break;
-      case 'opaque':
-        // Only a user who has an identity at this connection: one IdP cannot log out another's users.
-        rows = await this.dataSource.query(
-          `SELECT DISTINCT user_id FROM user_identities WHERE connection = $1 AND user_id = $2`,
-          [connection, s.id],
-        );
-        break;
+    const identifiers = subject.format === 'aliases' ? subject.identifiers : [subject];
+    const of = <F extends Identifier['format']>(format: F) =>
+      identifiers.filter((s): s is Extract<Identifier, { format: F }> => s.format === format);
+    const params: unknown[] = [connection];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    const arms: string[] = [];
+    const issSubs = of('iss_sub');
+    if (issSubs.length) {
+      arms.push(
+        `SELECT i.user_id FROM user_identities i
+         JOIN unnest(${param(issSubs.map((s) => s.iss))}::text[], ${param(issSubs.map((s) => s.sub))}::text[]) AS s (iss, sub)
+           ON i.issuer = s.iss AND i.provider_user_id = s.sub
+         WHERE i.connection = $1`,
+      );
     }
-    return rows.map((r) => r.user_id);
+    const emails = of('email');
+    if (emails.length) {
+      arms.push(
+        `SELECT user_id FROM user_identities
+         WHERE connection = $1 AND lower(email) IN (SELECT lower(e) FROM unnest(${param(emails.map((s) => s.email))}::text[]) AS e)`,
+      );
+    }
+    const opaque = of('opaque');
+    if (opaque.length) {
+      // Only a user who has an identity at this connection: one IdP cannot log out another's users.
+      arms.push(`SELECT user_id FROM user_identities WHERE connection = $1 AND user_id = ANY (${param(opaque.map((s) => s.id))}::text[])`);
+    }
+    const rows: { user_id: string }[] = await this.dataSource.query(arms.join(' UNION '), params);
+    // UNION removes duplicates across arms; one arm may repeat a user when aliases repeat an identifier.
+    return [...new Set(rows.map((r) => r.user_id))].sort();
   }
 }

@@ -27,7 +27,7 @@ const algIsAsymmetric: HeaderRule = (h) => {
   if (!ASYMMETRIC_ALGS.includes(h.alg ?? '')) throw invalidToken(`alg "${h.alg}" is not allowed`);
 };
 
-export const headerRules: HeaderRule[] = [typIsRevocationJwt, algIsAsymmetric];
+const headerRules: HeaderRule[] = [typIsRevocationJwt, algIsAsymmetric];
 
 // SPEC §2.2: iss equals the connection's expected issuer.
 const issMatches: ClaimRule = (p, e) => {
@@ -74,7 +74,7 @@ const hasJti: ClaimRule = (p) => {
   if (typeof p.jti !== 'string' || p.jti.length === 0 || p.jti.length > 256) throw invalidToken('jti is required');
 };
 
-export const claimRules: ClaimRule[] = [
+const claimRules: ClaimRule[] = [
   issMatches,
   subMatches,
   audIsEndpoint,
