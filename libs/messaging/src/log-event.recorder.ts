@@ -36,30 +36,31 @@ export function buildLogEvent(input: LogEventInput, now = new Date()): LogEvent 
 export class LogEventRecorder {
   constructor(private readonly outbox: OutboxWriter) {}
 
-  async record(manager: EntityManager, inputs: LogEventInput[]): Promise<LogEvent[]> {
+  /** One statement however many events: the columns go as arrays, in order. */
+  async record(manager: EntityManager, inputs: LogEventInput[]): Promise<void> {
+    if (inputs.length === 0) return;
     const events = inputs.map((i) => buildLogEvent(i));
-    const topic = this.outbox.logEventsTopic();
-    for (let i = 0; i < events.length; i += 500) {
-      const chunk = events.slice(i, i + 500);
-      const params: unknown[] = [topic];
-      const tuples = chunk.map((e, j) => {
-        params.push(e.log_id, e.date, e.type, e.user_id, e.connection, e.client_id, JSON.stringify(e));
-        const b = j * 7 + 1;
-        return `($${b + 1}, $${b + 2}::timestamptz, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`;
-      });
-      // One statement per chunk: stored for the query API and queued for <prefix>log-events together.
-      await manager.query(
-        `WITH input (log_id, date, type, user_id, connection, client_id, json) AS (VALUES ${tuples.join(', ')}),
-         stored AS (
-           INSERT INTO log_events (log_id, date, type, user_id, connection, client_id, data)
-           SELECT log_id, date, type, user_id, connection, client_id, json::jsonb FROM input
-           ON CONFLICT (log_id) DO NOTHING RETURNING log_id
-         )
-         INSERT INTO outbox (topic, message_key, value)
-         SELECT $1, input.log_id, input.json FROM input JOIN stored USING (log_id)`,
-        params,
-      );
-    }
-    return events;
+    await manager.query(
+      `WITH input AS (
+         SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+           WITH ORDINALITY AS i (log_id, date, type, user_id, connection, client_id, json, n)),
+       stored AS (
+         INSERT INTO log_events (log_id, date, type, user_id, connection, client_id, data)
+         SELECT log_id, date, type, user_id, connection, client_id, json::jsonb FROM input
+         ON CONFLICT (log_id) DO NOTHING RETURNING log_id
+       )
+       INSERT INTO outbox (topic, message_key, value)
+       SELECT $1, input.log_id, input.json FROM input JOIN stored USING (log_id) ORDER BY input.n`,
+      [
+        this.outbox.logEventsTopic(),
+        events.map((e) => e.log_id),
+        events.map((e) => e.date),
+        events.map((e) => e.type),
+        events.map((e) => e.user_id),
+        events.map((e) => e.connection),
+        events.map((e) => e.client_id),
+        events.map((e) => JSON.stringify(e)),
+      ],
+    );
   }
 }

@@ -39,16 +39,15 @@ export class OutboxWriter {
     return prefixed(this.topicPrefix, Topics.logEvents);
   }
 
+  /** One statement however many rows: the columns go as arrays, in order. */
   async insert(manager: EntityManager, rows: OutboxRow[]): Promise<void> {
-    // Chunked multi-row inserts: a user with thousands of tokens is a handful of statements.
-    for (let i = 0; i < rows.length; i += 500) {
-      const chunk = rows.slice(i, i + 500);
-      const params: (string | null)[] = [];
-      const tuples = chunk.map((r, j) => {
-        params.push(r.topic, r.key, r.value);
-        return `($${j * 3 + 1}, $${j * 3 + 2}, $${j * 3 + 3})`;
-      });
-      await manager.query(`INSERT INTO outbox (topic, message_key, value) VALUES ${tuples.join(', ')}`, params);
-    }
+    if (rows.length === 0) return;
+    await manager.query(
+      `INSERT INTO outbox (topic, message_key, value)
+       SELECT topic, message_key, value
+       FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS r (topic, message_key, value, n)
+       ORDER BY n`,
+      [rows.map((r) => r.topic), rows.map((r) => r.key), rows.map((r) => r.value)],
+    );
   }
 }
