@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { SessionsTerminated } from '@ulo/contracts';
 import type { OidcLogoutSettings } from '@ulo/persistence';
@@ -27,24 +26,23 @@ export class PlanDeliveries {
       [clientIds],
     );
     const urlOf = new Map(clients.map((c) => [c.client_id, selectsEvent(c.oidc_logout, event.initiator)]));
-    const rows: unknown[][] = [];
+    const rows: { sessionId: string; userId: string; clientId: string; url: string }[] = [];
     for (const s of event.sessions) {
       for (const clientId of s.clientIds) {
         const url = urlOf.get(clientId);
-        if (url) rows.push([randomUUID(), event.requestId, s.sessionId, s.userId, clientId, url, event.initiator]);
+        if (url) rows.push({ sessionId: s.sessionId, userId: s.userId, clientId, url });
       }
     }
-    let inserted = 0;
-    for (let i = 0; i < rows.length; i += 500) {
-      const chunk = rows.slice(i, i + 500);
-      const tuples = chunk.map((_, j) => `(${Array.from({ length: 7 }, (__, k) => `$${j * 7 + k + 1}`).join(', ')}, 'pending')`);
-      const result = await this.dataSource.query(
-        `INSERT INTO backchannel_deliveries (id, request_id, session_id, user_id, client_id, url, initiator, status)
-         VALUES ${tuples.join(', ')} ON CONFLICT (request_id, session_id, client_id) DO NOTHING RETURNING id`,
-        chunk.flat(),
-      );
-      inserted += result.length;
-    }
+    if (rows.length === 0) return 0;
+    // One statement for the whole chunk of sessions, columns as arrays.
+    const result: unknown[] = await this.dataSource.query(
+      `INSERT INTO backchannel_deliveries (id, request_id, session_id, user_id, client_id, url, initiator, status)
+       SELECT gen_random_uuid()::text, $1, session_id, user_id, client_id, url, $2, 'pending'
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS r (session_id, user_id, client_id, url)
+       ON CONFLICT (request_id, session_id, client_id) DO NOTHING RETURNING id`,
+      [event.requestId, event.initiator, rows.map((r) => r.sessionId), rows.map((r) => r.userId), rows.map((r) => r.clientId), rows.map((r) => r.url)],
+    );
+    const inserted = result.length;
     if (inserted > 0) this.scheduler.kick();
     return inserted;
   }

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { RevocationScope } from '@ulo/contracts';
-import { normalise } from './query-result';
 
 export interface RevokedRefreshToken {
   id: string;
@@ -20,23 +19,18 @@ export class RefreshTokenRepository {
     requestId: string,
   ): Promise<RevokedRefreshToken[]> {
     if (scope.mode === 'none') return [];
-    const result =
+    const target =
       scope.mode === 'all'
-        ? await manager.query(
-            `UPDATE refresh_tokens SET revoked_at = now(), revoked_by = $2
-             WHERE user_id = ANY($1::text[]) AND revoked_at IS NULL
-               AND created_at <= (SELECT created_at FROM logout_requests WHERE id = $2) RETURNING id, user_id, client_id, session_id`,
-            [userIds, requestId],
-          )
-        : await manager.query(
-            `UPDATE refresh_tokens SET revoked_at = now(), revoked_by = $3
-             WHERE id = $1 AND user_id = ANY($2::text[]) AND revoked_at IS NULL
-             RETURNING id, user_id, client_id, session_id`,
-            [scope.id, userIds, requestId],
-          );
-    const rows = normalise<{ id: string; user_id: string; client_id: string; session_id: string | null }>(result);
-    return rows
-      .sort((a, b) => a.id.localeCompare(b.id))
-      .map((r) => ({ id: r.id, userId: r.user_id, clientId: r.client_id, sessionId: r.session_id }));
+        ? `user_id = ANY($1::text[]) AND created_at <= (SELECT created_at FROM logout_requests WHERE id = $2)`
+        : `id = $3 AND user_id = ANY($1::text[])`;
+    const rows: { id: string; user_id: string; client_id: string; session_id: string | null }[] = await manager.query(
+      `WITH revoked AS (
+         UPDATE refresh_tokens SET revoked_at = now(), revoked_by = $2
+         WHERE ${target} AND revoked_at IS NULL RETURNING id, user_id, client_id, session_id
+       )
+       SELECT * FROM revoked ORDER BY id`,
+      scope.mode === 'all' ? [userIds, requestId] : [userIds, requestId, scope.id],
+    );
+    return rows.map((r) => ({ id: r.id, userId: r.user_id, clientId: r.client_id, sessionId: r.session_id }));
   }
 }
