@@ -63,6 +63,12 @@ describe('crash between the database commit and the offset commit', () => {
     const activeSessions = async () =>
       Number((await gw.dataSource.query(`SELECT count(*) AS n FROM sessions WHERE user_id = $1 AND revoked_at IS NULL`, [ann.userId]))[0].n);
     await pollUntil(activeSessions, (n) => n === 0, { timeoutMs: 30000, what: 'the first instance to terminate the sessions' });
+    // And its announcement published (the relay deletes a row once Kafka acknowledged it): the kill
+    // falls between the database commit and the offset commit, not inside the relay's own
+    // send-then-delete window, where a re-send is the outbox's documented at-least-once.
+    const announcementsQueued = async () =>
+      Number((await gw.dataSource.query(`SELECT count(*) AS n FROM outbox WHERE topic = $1`, [`${prefix}sessions-terminated.v1`]))[0].n);
+    await pollUntil(announcementsQueued, (n) => n === 0, { timeoutMs: 30000, what: 'the announcement to be published' });
     await doomed.crash();
 
     const kafka = new Kafka({ brokers: testConfig().kafka.brokers, logLevel: logLevel.NOTHING });
