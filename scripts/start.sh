@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm start: the whole pipeline on this machine. Services up, build, migrations, then every app as
-# its own process with prefixed logs; Ctrl-C stops them all.
+# its own process with prefixed logs under scripts/supervise.js, which restarts an app that exits;
+# Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +30,7 @@ node scripts/run-node.js libs/persistence/src/migrate.cli
 
 apps=(gateway session-terminator refresh-token-revoker backchannel-dispatcher log-streamer)
 commands=()
-for app in "${apps[@]}"; do commands+=("node scripts/run-node.js apps/${app}/src/main"); done
+for app in "${apps[@]}"; do commands+=("${app}=node scripts/run-node.js apps/${app}/src/main"); done
 echo "gateway on ${PUBLIC_BASE_URL:-http://127.0.0.1:${PORT:-3000}} (health: /health, OpenAPI: /api/docs)" >&2
-exec npx concurrently --kill-others --kill-signal SIGTERM --names "$(IFS=,; echo "${apps[*]}")" \
-  --prefix-colors "blue,green,yellow,magenta,cyan" "${commands[@]}"
+# An app that exits is restarted after 1 s, 2 s, 4 s ... 30 s; the others keep running.
+exec node scripts/supervise.js "${commands[@]}"

@@ -32,6 +32,7 @@ interface ComposeService {
   environment?: Record<string, string>;
   healthcheck?: { test?: string[] };
   ports?: string[];
+  restart?: string;
 }
 
 interface ComposeFile {
@@ -129,6 +130,10 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(environment)).toEqual(expect.arrayContaining(APP_ENVIRONMENT));
     expect(environment.KAFKA_BROKERS).toBe('kafka:19092');
     expect(environment.DATABASE_URL).toMatch(/^postgres:\/\/[^@]+@postgres:5432\//);
+  });
+
+  it.each(APPS)('restarts %s whenever it exits, unless it was stopped on purpose', (app) => {
+    expect(compose.services[app]?.restart).toBe('unless-stopped');
   });
 
   it('checks the gateway through GET /health and publishes it on loopback', () => {
