@@ -1,10 +1,54 @@
-import { Kafka } from 'kafkajs';
+import { Admin, Kafka } from 'kafkajs';
 import { TopicName, TopicPartitions, Topics, prefixed } from '@ulo/contracts';
 
+/** How a new topic is replicated: copies of each partition, and how many an acks=-1 write waits for. */
+export interface TopicReplication {
+  replicationFactor: number;
+  minInsyncReplicas: number;
+}
+
 /**
- * Creates those of `topics` that are missing (the broker has auto-creation off) and returns their
- * names. Safe from several instances at once: kafkajs answers a topic created meanwhile by
- * another instance as "nothing created", not as an error.
+ * Issue 9 §9: on a cluster of three brokers or more, three replicas and `min.insync.replicas=2`, so
+ * that an acknowledged (acks=-1) write is on two brokers and one broker can die without losing a
+ * message or refusing writes. With fewer brokers (the single development broker), one replica.
+ * `min.insync.replicas` is always set, so a broker-wide default above the replica count cannot make
+ * every write fail.
+ */
+export function replicationFor(brokerCount: number): TopicReplication {
+  return brokerCount >= 3 ? { replicationFactor: 3, minInsyncReplicas: 2 } : { replicationFactor: 1, minInsyncReplicas: 1 };
+}
+
+/** How long new topics may take to have a leader for every partition, as any broker sees them. */
+const LEADERS_TIMEOUT_MS = 30_000;
+const LEADERS_POLL_MS = 100;
+/** What a broker answers about a topic created a moment ago that its metadata does not show yet. */
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/**
+ * Returns once every partition of `topics` has a leader. kafkajs' own `waitForLeaders` gives up at
+ * the first "unknown topic" from a broker that has not seen the creation yet (seen with two
+ * instances creating the same topics at once), and the instance that lost the creation race does
+ * not wait at all.
+ */
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+  const deadline = Date.now() + LEADERS_TIMEOUT_MS;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      if (metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (!NOT_YET.has((err as { type?: string }).type ?? '') || Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics without a leader after ${LEADERS_TIMEOUT_MS} ms: ${topics.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, LEADERS_POLL_MS));
+  }
+}
+
+/**
+ * Creates those of `topics` that are missing (the broker has auto-creation off), replicated as
+ * {@link replicationFor} says for the brokers the cluster lists now, waits until each partition has
+ * a leader, and returns their names. Safe from several instances at once: kafkajs answers a topic
+ * created meanwhile by another instance as "nothing created", not as an error.
  */
 export async function createTopicsIfMissing(kafka: Kafka, topics: { topic: string; numPartitions: number }[]): Promise<string[]> {
   const admin = kafka.admin();
@@ -13,7 +57,18 @@ export async function createTopicsIfMissing(kafka: Kafka, topics: { topic: strin
     const existing = new Set(await admin.listTopics());
     const wanted = topics.filter((t) => !existing.has(t.topic));
     if (wanted.length === 0) return [];
-    await admin.createTopics({ topics: wanted.map((t) => ({ ...t, replicationFactor: -1 })), waitForLeaders: true });
+    // The metadata lists live brokers only: a cluster of three with one broker down gets topics of
+    // one replica, so create the topics (start the apps once) with every broker up.
+    const { replicationFactor, minInsyncReplicas } = replicationFor((await admin.describeCluster()).brokers.length);
+    await admin.createTopics({
+      topics: wanted.map((t) => ({
+        ...t,
+        replicationFactor,
+        configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }],
+      })),
+      waitForLeaders: false, // waited for below, with retries kafkajs lacks
+    });
+    await waitForLeaders(admin, wanted.map((t) => t.topic));
     return wanted.map((t) => t.topic);
   } finally {
     await admin.disconnect();

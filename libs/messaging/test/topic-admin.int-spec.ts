@@ -1,0 +1,87 @@
+import { Admin, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { TopicName, TopicPartitions, Topics, prefixed } from '@ulo/contracts';
+import { pollUntil, testConfig, uniqueSuffix } from '@ulo/testing';
+import { createTopicsIfMissing, ensureTopics, replicationFor } from '@ulo/messaging';
+
+/** Topics are created by the services, replicated as the cluster allows (issue 9 §9). */
+describe('ensureTopics', () => {
+  const config = testConfig();
+  const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+  const admin: Admin = kafka.admin();
+  let prefix: string;
+  let brokerCount: number;
+
+  beforeAll(async () => {
+    await admin.connect();
+    brokerCount = (await admin.describeCluster()).brokers.length;
+  });
+  afterAll(async () => admin.disconnect());
+
+  beforeEach(() => {
+    prefix = `${config.kafka.topicPrefix}admin${uniqueSuffix()}.`;
+  });
+  afterEach(async () => {
+    const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (mine.length) await admin.deleteTopics({ topics: mine });
+  });
+
+  /** The topics' metadata, once the broker asked knows them all (brokers learn of a new topic a moment apart). */
+  async function metadataOf(names: string[]) {
+    const metadata = await pollUntil(
+      () => admin.fetchTopicMetadata({ topics: names }).catch(() => null),
+      (m) => m !== null && m.topics.length === names.length,
+      { what: `metadata of ${names.join(', ')}` },
+    );
+    return metadata!.topics;
+  }
+
+  // On the shared development broker (one node) that is one replica and min.insync.replicas=1.
+  it("creates every topic of the catalogue with its partition count, replicated as the cluster's brokers allow", async () => {
+    await ensureTopics(kafka, prefix);
+
+    const expected = replicationFor(brokerCount);
+    const names = Object.values(Topics).map((t: TopicName) => prefixed(prefix, t));
+    const topics = await metadataOf(names);
+    for (const topic of Object.values(Topics)) {
+      const metadata = topics.find((t) => t.name === prefixed(prefix, topic))!;
+      expect(metadata.partitions).toHaveLength(TopicPartitions[topic]);
+      for (const partition of metadata.partitions) expect(partition.replicas).toHaveLength(expected.replicationFactor);
+    }
+    const described = await pollUntil(
+      () =>
+        admin
+          .describeConfigs({
+            resources: names.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas'] })),
+            includeSynonyms: false,
+          })
+          .catch(() => null),
+      (d) => d !== null && d.resources.length === names.length,
+      { what: 'the configuration of the topics' },
+    );
+    for (const resource of described!.resources) {
+      expect(resource.configEntries).toEqual([
+        expect.objectContaining({ configName: 'min.insync.replicas', configValue: String(expected.minInsyncReplicas), isDefault: false }),
+      ]);
+    }
+  });
+
+  it('leaves an existing topic as it is, and two instances creating the same topics at once both succeed', async () => {
+    const first = prefixed(prefix, Topics.logoutRequested);
+    const second = prefixed(prefix, Topics.sessionsTerminated);
+    expect(await createTopicsIfMissing(kafka, [{ topic: first, numPartitions: 2 }])).toEqual([first]);
+
+    const created = await Promise.all([
+      createTopicsIfMissing(kafka, [
+        { topic: first, numPartitions: 4 },
+        { topic: second, numPartitions: 3 },
+      ]),
+      createTopicsIfMissing(kafka, [{ topic: second, numPartitions: 3 }]),
+    ]);
+
+    // Each instance names the topics it found missing; the one that lost the race is not an error.
+    expect(created.flat()).toContain(second);
+    const topics = await metadataOf([first, second]);
+    expect(topics.find((t) => t.name === first)!.partitions).toHaveLength(2);
+    expect(topics.find((t) => t.name === second)!.partitions).toHaveLength(3);
+  });
+});
