@@ -5,10 +5,12 @@
 //   node scripts/wait-services.js url-parts <database-url>        prints "host port user database"
 //   node scripts/wait-services.js postgres <database-url> [--timeout S]
 //   node scripts/wait-services.js ensure-database <database-url>
-//   node scripts/wait-services.js kafka <brokers> [--timeout S] [--pid PID] [--log FILE]
+//   node scripts/wait-services.js kafka <brokers> [--timeout S] [--pid PID,...] [--log FILE] [--nodes N]
 //
-// --timeout 0 (the default) tries once. Exit status 0 when the service answers; otherwise 1 with
-// one line on stderr saying what did not answer.
+// --timeout 0 (the default) tries once. --pid: fail at once when one of these processes exits.
+// --nodes N: every broker in the list must answer on its own and list at least N brokers (a cluster
+// whose every node is up and registered); without it one answering broker is enough.
+// Exit status 0 when the service answers; otherwise 1 with one line on stderr saying what did not answer.
 'use strict';
 
 const { Client } = require('pg');
@@ -22,17 +24,22 @@ function fail(message) {
 }
 
 function parseOptions(args) {
-  const options = { timeoutSeconds: 0, pid: undefined, log: undefined };
+  const options = { timeoutSeconds: 0, pids: [], log: undefined, nodes: undefined };
   for (let i = 0; i < args.length; i += 2) {
     const [flag, value] = [args[i], args[i + 1]];
     if (value === undefined) fail(`missing value after ${flag}`);
     if (flag === '--timeout') options.timeoutSeconds = Number(value);
-    else if (flag === '--pid') options.pid = Number(value);
+    else if (flag === '--pid') options.pids = value.split(',').map(Number);
+    else if (flag === '--nodes') options.nodes = Number(value);
     else if (flag === '--log') options.log = value;
     else fail(`unknown option ${flag}`);
   }
   if (!Number.isFinite(options.timeoutSeconds) || options.timeoutSeconds < 0) {
     fail('--timeout takes a number of seconds');
+  }
+  if (!options.pids.every((pid) => Number.isInteger(pid) && pid > 0)) fail('--pid takes process ids, comma-separated');
+  if (options.nodes !== undefined && !(Number.isInteger(options.nodes) && options.nodes > 0)) {
+    fail('--nodes takes a number of brokers');
   }
   return options;
 }
@@ -158,11 +165,18 @@ async function waitForKafka(brokerList, options) {
   await pollUntil(
     deadline,
     async () => {
-      // Fail fast when the broker we are waiting for has already exited.
-      if (options.pid !== undefined && !isAlive(options.pid)) {
-        fail(`the Kafka process (pid ${options.pid}) exited before answering${logHint}`);
+      // Fail fast when a broker we are waiting for has already exited.
+      const dead = options.pids.find((pid) => !isAlive(pid));
+      if (dead !== undefined) fail(`the Kafka process (pid ${dead}) exited before answering${logHint}`);
+      if (options.nodes === undefined) return describeCluster(brokers);
+      // Each node asked on its own: a restarted node answers only once it has registered, and a
+      // node killed a moment ago may still be listed by the others until it is fenced.
+      for (const broker of brokers) {
+        const cluster = await describeCluster([broker]);
+        if (cluster.brokers.length < options.nodes) {
+          throw new Error(`${broker} lists ${cluster.brokers.length} of ${options.nodes} brokers`);
+        }
       }
-      return describeCluster(brokers);
     },
     (error) =>
       `Kafka at ${brokers.join(',')} did not answer metadata` +
