@@ -9,3 +9,4 @@ export * from './messaging.module';
 export * from './log-event.recorder';
 export * from './consumer-app';
 export * from './logout-step.runner';
+export * from './dead-letter-replayer';
