@@ -5,7 +5,7 @@ import { LogStreamerMetrics } from '../metrics/log-streamer.metrics';
 import { LogSinkException } from '../sinks/log-sink';
 import { LogSinks } from '../sinks/log-sinks';
 import { LogStreamDeliveryRepository } from './log-stream-delivery.repository';
-import { retryDelayMs } from './retry-backoff';
+import { retryDelayMs } from '@ulo/resilience';
 
 /** This instance's hold on one stream; renewed as it works. */
 export interface StreamLease {

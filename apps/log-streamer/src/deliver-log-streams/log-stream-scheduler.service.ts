@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { OutageReporter, isTransient } from '@ulo/resilience';
 import { DeliverLogStreamBatch, StreamLease } from './deliver-log-stream-batch.usecase';
 import { LogStreamDeliveryRepository } from './log-stream-delivery.repository';
 
@@ -17,6 +18,7 @@ const CLAIMS_PER_POLL = 4;
 @Injectable()
 export class LogStreamScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger(LogStreamScheduler.name);
+  private readonly outage = new OutageReporter(this.log, 'PostgreSQL (log stream leases)');
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly loops = new Map<string, Promise<void>>();
   private readonly sleepers = new Set<() => void>();
@@ -56,8 +58,10 @@ export class LogStreamScheduler implements OnApplicationBootstrap, BeforeApplica
     while (!this.stopped) {
       try {
         for (const id of await this.streams.claim(this.owner, leaseMs, CLAIMS_PER_POLL, this.driven)) this.drive(id);
+        this.outage.recovered();
       } catch (err) {
-        this.log.warn(`looking for log streams to drive failed: ${(err as Error).message}`);
+        if (isTransient(err)) this.outage.failed(err);
+        else this.log.warn(`looking for log streams to drive failed: ${(err as Error).message}`);
       }
       await this.sleep(pollIntervalMs);
     }
@@ -82,7 +86,8 @@ export class LogStreamScheduler implements OnApplicationBootstrap, BeforeApplica
         waitMs = step.waitMs;
       } catch (err) {
         // PostgreSQL unreachable or the like: keep the loop; the lease lapses if it lasts.
-        this.log.warn(`log stream ${lease.streamId}: ${(err as Error).message}`);
+        if (isTransient(err)) this.outage.failed(err);
+        else this.log.warn(`log stream ${lease.streamId}: ${(err as Error).message}`);
         waitMs = this.config.logStreams.pollIntervalMs;
       }
       if (waitMs > 0) await this.sleep(waitMs);

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { LogEvent } from '@ulo/contracts';
-import { isConnectionError } from '@ulo/messaging';
+import { isTransient } from '@ulo/resilience';
 import { LogStreamerMetrics } from '../metrics/log-streamer.metrics';
 import { LogEventStoreRepository } from './log-event-store.repository';
 
@@ -52,7 +52,7 @@ export class StoreLogEvents {
         await this.commit(group.map((w) => w.event));
         group.forEach((w) => w.resolve());
       } catch (err) {
-        if (group.length === 1 || isConnectionError(err)) {
+        if (group.length === 1 || isTransient(err)) {
           group.forEach((w) => w.reject(err));
           continue;
         }

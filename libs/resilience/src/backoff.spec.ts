@@ -1,4 +1,4 @@
-import { retryDelayMs } from './retry-backoff';
+import { retryDelayMs } from './backoff';
 
 describe('retryDelayMs: exponential backoff with equal jitter', () => {
   it.each([
