@@ -43,9 +43,18 @@ export const envSchema = z.object({
   JWKS_CACHE_MAX_AGE_SECONDS: positiveInt(600),
   OUTBOUND_TIMEOUT_MS: positiveInt(5000),
   OUTBOX_POLL_INTERVAL_MS: positiveInt(500),
+  /** A logout request not complete after this long is announced again (SPEC §8); every step is idempotent. */
+  LOGOUT_STUCK_AFTER_SECONDS: positiveInt(60),
+  /**
+   * Where a consumer app serves GET /health/live and /health/ready; unset: its own default port
+   * (README), 0: any free port. The gateway serves both on PORT.
+   */
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   /** How often consumers commit handled offsets; a crash before a commit means a (harmless) redelivery. */
   KAFKA_COMMIT_INTERVAL_MS: positiveInt(500),
-  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30000),
+  /** A consumer instance that stops heartbeating loses its partitions to the others after this long. */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(10000),
   KAFKA_PARTITIONS_CONCURRENTLY: positiveInt(6),
   // OIDC Back-Channel Logout delivery (SPEC §4): 5 s timeout, retries with backoff for at least an hour.
   BACKCHANNEL_TIMEOUT_MS: positiveInt(5000),
@@ -114,6 +123,9 @@ export interface AppConfig {
     pollIntervalMs: number;
   };
   outbox: { pollIntervalMs: number };
+  logoutStuckAfterSeconds: number;
+  /** Liveness and readiness of a consumer app; port undefined: the app's own default. */
+  health: { host: string; port?: number };
   logLevel: string;
   /** Log streams (SPEC §5): the log-streamer's delivery settings and metrics endpoint. */
   logStreams: {
@@ -178,6 +190,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       pollIntervalMs: e.BACKCHANNEL_POLL_INTERVAL_MS,
     },
     outbox: { pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS },
+    logoutStuckAfterSeconds: e.LOGOUT_STUCK_AFTER_SECONDS,
+    health: { host: e.HEALTH_HOST, port: e.HEALTH_PORT },
     logLevel: e.LOG_LEVEL,
     logStreams: {
       batchSize: e.LOG_STREAM_BATCH_SIZE,

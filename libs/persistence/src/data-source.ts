@@ -12,7 +12,9 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     synchronize: false,
     migrationsRun: false,
     migrationsTransactionMode: 'each',
-    extra: { max: poolSize },
+    // A query waits at most this long for a connection (a free one, or a new one while the
+    // database restarts), then fails and its caller retries or answers 503.
+    extra: { max: poolSize, connectionTimeoutMillis: 10_000 },
   };
 }
 

@@ -3,6 +3,7 @@ export * from './migrations';
 export * from './data-source';
 export * from './migrate.cli';
 export * from './persistence.module';
+export * from './database-connection';
 export * from './repositories/logout-request.repository';
 export * from './repositories/session.repository';
 export * from './repositories/refresh-token.repository';

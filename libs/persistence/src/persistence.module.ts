@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
 import { dataSourceOptions } from './data-source';
+import { DatabaseConnection } from './database-connection';
 
 @Global()
 @Module({})
@@ -12,10 +13,12 @@ export class PersistenceModule {
       imports: [
         TypeOrmModule.forRootAsync({
           inject: [APP_CONFIG],
-          useFactory: (c: AppConfig) => ({ ...dataSourceOptions(c.database.url, c.database.poolSize), retryAttempts: 20, retryDelay: 1000 }),
+          // DatabaseConnection connects it: an unreachable database must not stop the app (SPEC §8).
+          useFactory: (c: AppConfig) => ({ ...dataSourceOptions(c.database.url, c.database.poolSize), manualInitialization: true }),
         }),
       ],
-      exports: [TypeOrmModule],
+      providers: [DatabaseConnection],
+      exports: [TypeOrmModule, DatabaseConnection],
     };
   }
 }

@@ -29,6 +29,7 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     SIGNING_KEY_ENCRYPTION_SECRET: 'test-key-encryption-secret',
     BACKCHANNEL_POLL_INTERVAL_MS: '50',
     PORT: '0',
+    HEALTH_PORT: '0',
     ...overrides,
   });
 }

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig, signingSecretOf } from '@ulo/config';
 import { LogEventInput } from '@ulo/contracts';
 import { LogEventRecorder, OutboxRelay } from '@ulo/messaging';
+import { DatabaseConnection } from '@ulo/persistence';
 import { OutboundRequestException, SafeHttpClient, SigningKeyStore, UnsafeUrlException, signLogoutToken } from '@ulo/security';
 import { verdictFor } from './retry-policy';
 
@@ -35,6 +36,7 @@ export class DeliverLogoutToken implements OnApplicationBootstrap, OnModuleDestr
     private readonly logs: LogEventRecorder,
     private readonly relay: OutboxRelay,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly database: DatabaseConnection,
   ) {
     this.http = new SafeHttpClient(config.security.allowPrivateNetworkUrls, config.backchannel.timeoutMs, 256);
     this.keys = new SigningKeyStore(dataSource, signingSecretOf(config));
@@ -42,7 +44,7 @@ export class DeliverLogoutToken implements OnApplicationBootstrap, OnModuleDestr
 
   /** Whichever app starts first creates the first signing key. */
   async onApplicationBootstrap(): Promise<void> {
-    await this.keys.ensureCurrent();
+    await this.database.startupTask('creating the first signing key', () => this.keys.ensureCurrent());
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationSh
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
 import { normalise } from '@ulo/persistence';
+import { OutageReporter, isTransient } from '@ulo/resilience';
 import { DeliverLogoutToken, DueDelivery } from './deliver-logout-token.usecase';
 
 /** How long a claimed delivery stays invisible to other instances: a crash makes it due again after it. */
@@ -15,6 +16,7 @@ const LEASE_SECONDS = 60;
 @Injectable()
 export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger(DeliveryScheduler.name);
+  private readonly outage = new OutageReporter(this.log, 'PostgreSQL (claiming back-channel deliveries)');
   private readonly inFlightByClient = new Map<string, number>();
   private readonly running = new Set<Promise<void>>();
   private inFlight = 0;
@@ -52,7 +54,8 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
       return;
     }
     this.claiming = this.claimAndStart()
-      .catch((err: Error) => this.log.warn(`claiming deliveries failed: ${err.message}`))
+      .then(() => this.outage.recovered())
+      .catch((err: Error) => (isTransient(err) ? this.outage.failed(err) : this.log.warn(`claiming deliveries failed: ${err.message}`)))
       .finally(() => {
         this.claiming = null;
         if (this.again) {

@@ -1,10 +1,11 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
  * One accepted logout (a GTR request or a Management API delete). Each consumer records its
  * count exactly once; whichever finishes second writes `universal_logout_succeeded`.
  */
 @Entity({ name: 'logout_requests' })
+@Index('ix_logout_requests_incomplete', ['createdAt'], { where: 'completed_at IS NULL' })
 export class LogoutRequestEntity {
   @PrimaryColumn({ type: 'text' })
   id: string;
@@ -40,4 +41,11 @@ export class LogoutRequestEntity {
 
   @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
   completedAt: Date | null;
+
+  /** When its event was last announced again because it was not complete (SPEC §8). */
+  @Column({ name: 'announced_at', type: 'timestamptz', nullable: true })
+  announcedAt: Date | null;
+
+  @Column({ type: 'integer', default: 0 })
+  reannouncements: number;
 }

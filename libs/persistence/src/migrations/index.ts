@@ -5,6 +5,7 @@ import { OutboxAutovacuum1764345600000 } from './1764345600000-outbox-autovacuum
 import { DeliveryClaimIndex1764432000000 } from './1764432000000-delivery-claim-index';
 import { DeliveryClaimPlan1764518400000 } from './1764518400000-delivery-claim-plan';
 import { OutboxWithoutPublishedAt1764604800000 } from './1764604800000-outbox-without-published-at';
+import { LogoutRequestReannouncement1764691200000 } from './1764691200000-logout-request-reannouncement';
 
 /** In order. A landed migration is never edited; a change is a new file. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   DeliveryClaimIndex1764432000000,
   DeliveryClaimPlan1764518400000,
   OutboxWithoutPublishedAt1764604800000,
+  LogoutRequestReannouncement1764691200000,
 ];

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { LogEventInput } from '@ulo/contracts';
+import { normalise } from './query-result';
 
 export type LogoutStep = 'sessions' | 'refresh_tokens';
 
@@ -29,6 +30,32 @@ export class LogoutRequestRepository {
       [requestId],
     );
     return rows[0] ?? null;
+  }
+
+  /**
+   * Marks up to `limit` requests that are still incomplete `afterSeconds` after they were accepted
+   * (and after their last re-announcement) as announced again, and returns their events. Rows
+   * another instance is marking are skipped, so each is re-announced once per period.
+   */
+  async markStuckForReannouncement(
+    manager: EntityManager,
+    afterSeconds: number,
+    limit: number,
+  ): Promise<{ id: string; user_ids: string[]; payload: Record<string, unknown>; reannouncements: number }[]> {
+    const result = await manager.query(
+      `UPDATE logout_requests r SET announced_at = now(), reannouncements = r.reannouncements + 1
+       FROM (
+         SELECT id FROM logout_requests
+         WHERE completed_at IS NULL AND created_at < now() - make_interval(secs => $1)
+           AND (announced_at IS NULL OR announced_at < now() - make_interval(secs => $1))
+         ORDER BY created_at LIMIT $2
+         FOR UPDATE SKIP LOCKED
+       ) stuck
+       WHERE r.id = stuck.id
+       RETURNING r.id, r.user_ids, r.payload, r.reannouncements`,
+      [afterSeconds, limit],
+    );
+    return normalise(result);
   }
 
   isDone(request: LockedRequest, step: LogoutStep): boolean {
