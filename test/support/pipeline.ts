@@ -25,14 +25,14 @@ export async function startPipeline(overrides: Record<string, string> = {}): Pro
   const gw = await startGateway(env);
   const config = testConfig(env);
   const consumers = new Map<string, INestMicroservice>();
-  consumers.set('session-terminator', await startConsumerApp('session-terminator', SessionTerminatorModule.forRoot(config), config));
+  consumers.set('session-terminator', (await startConsumerApp('session-terminator', SessionTerminatorModule.forRoot(config), config)).app);
   consumers.set(
     'refresh-token-revoker',
-    await startConsumerApp('refresh-token-revoker', RefreshTokenRevokerModule.forRoot(config), config),
+    (await startConsumerApp('refresh-token-revoker', RefreshTokenRevokerModule.forRoot(config), config)).app,
   );
   consumers.set(
     'backchannel-dispatcher',
-    await startConsumerApp('backchannel-dispatcher', BackchannelDispatcherModule.forRoot(config), config),
+    (await startConsumerApp('backchannel-dispatcher', BackchannelDispatcherModule.forRoot(config), config)).app,
   );
   return {
     gw,

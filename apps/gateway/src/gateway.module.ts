@@ -1,5 +1,5 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, ValidationPipe } from '@nestjs/common';
-import { APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { json } from 'express';
@@ -7,6 +7,8 @@ import { AppConfig, ConfigModule } from '@ulo/config';
 import { MessagingModule } from '@ulo/messaging';
 import { PersistenceModule } from '@ulo/persistence';
 import { HealthController } from './health/health.controller';
+import { MetricsController } from './health/metrics.controller';
+import { TransientErrorFilter } from './health/transient-error.filter';
 import { DiscoveryController } from './handlers/discovery.controller';
 import { ManagementModule } from './management/management.module';
 import { RevocationModule } from './revocation/revocation.module';
@@ -21,7 +23,7 @@ export class GatewayModule implements NestModule {
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.logLevel,
-            autoLogging: { ignore: (req) => req.url === '/health' },
+            autoLogging: { ignore: (req) => /^\/(health|metrics)(\/|$)/.test(req.url ?? '') },
             redact: ['req.headers.authorization'],
           },
         }),
@@ -31,8 +33,9 @@ export class GatewayModule implements NestModule {
         ManagementModule,
         RevocationModule,
       ],
-      controllers: [HealthController, DiscoveryController],
+      controllers: [HealthController, MetricsController, DiscoveryController],
       providers: [
+        { provide: APP_FILTER, useClass: TransientErrorFilter },
         {
           provide: APP_PIPE,
           useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),

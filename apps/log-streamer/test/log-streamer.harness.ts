@@ -30,7 +30,7 @@ export interface RunningLogStreamer {
 /** The real log-streamer, in this process, on the run's PostgreSQL and Kafka. */
 export async function startLogStreamer(overrides: Record<string, string> = {}): Promise<RunningLogStreamer> {
   const config = testConfig({ ...fastLogStreams, ...overrides });
-  const app = await startConsumerApp('log-streamer', LogStreamerModule.forRoot(config), config);
+  const { app } = await startConsumerApp('log-streamer', LogStreamerModule.forRoot(config), config);
   return {
     app,
     config,

@@ -2,31 +2,55 @@ import { DynamicModule, INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@ulo/config';
+import { DatabaseConnection } from '@ulo/persistence';
+import { HealthServer } from './health.server';
 import { createKafka } from './kafka.factory';
 import { KafkaEventServer } from './kafka-event.server';
 
+/** Each consumer app's own health port when HEALTH_PORT is unset (README "Ports"). */
+export const DEFAULT_HEALTH_PORTS: Record<string, number> = {
+  'session-terminator': 3101,
+  'refresh-token-revoker': 3102,
+  'backchannel-dispatcher': 3103,
+  'log-streamer': 3104,
+};
+
+export interface ConsumerApp {
+  app: INestMicroservice;
+  server: KafkaEventServer;
+  health: HealthServer;
+}
+
 /**
  * Starts a consumer app: its own consumer group (`<prefix><name>`), so that every app receives every
- * event and each app scales by running more instances of itself.
+ * event and each app scales by running more instances of itself. It starts whether or not Kafka
+ * and PostgreSQL answer (SPEC §8), and serves liveness and readiness on its health port: ready
+ * means the database answers and the instance is joined to its group.
  */
-export async function startConsumerApp(
-  name: string,
-  rootModule: DynamicModule,
-  config: AppConfig,
-): Promise<INestMicroservice> {
-  const app = await NestFactory.createMicroservice(rootModule, {
-    strategy: new KafkaEventServer({
-      kafka: createKafka(config, name),
-      topicPrefix: config.kafka.topicPrefix,
-      groupId: `${config.kafka.topicPrefix}${name}`,
-      commitIntervalMs: config.kafka.commitIntervalMs,
-      sessionTimeoutMs: config.kafka.sessionTimeoutMs,
-      partitionsConsumedConcurrently: config.kafka.partitionsConcurrently,
-    }),
-    bufferLogs: true,
+export async function startConsumerApp(name: string, rootModule: DynamicModule, config: AppConfig): Promise<ConsumerApp> {
+  const server = new KafkaEventServer({
+    kafka: createKafka(config, name),
+    topicPrefix: config.kafka.topicPrefix,
+    groupId: `${config.kafka.topicPrefix}${name}`,
+    commitIntervalMs: config.kafka.commitIntervalMs,
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+    partitionsConsumedConcurrently: config.kafka.partitionsConcurrently,
   });
+  const app = await NestFactory.createMicroservice(rootModule, { strategy: server, bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
+  const database = app.get(DatabaseConnection);
+  const health = new HealthServer({
+    database: () => database.ping(),
+    kafka: () => (server.isConsuming ? Promise.resolve() : Promise.reject(new Error(server.problem ?? 'not consuming'))),
+  });
+  await health.listen(config.health.port ?? DEFAULT_HEALTH_PORTS[name] ?? 0, config.health.host);
+  // The health port closes with the app (and before the process exits on SIGTERM).
+  const close = app.close.bind(app);
+  app.close = async () => {
+    await health.close();
+    await close();
+  };
   await app.listen();
-  return app;
+  return { app, server, health };
 }

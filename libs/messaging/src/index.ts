@@ -8,5 +8,6 @@ export * from './kafka-event.server';
 export * from './messaging.module';
 export * from './log-event.recorder';
 export * from './consumer-app';
+export * from './health.server';
 export * from './logout-step.runner';
 export * from './dead-letter-replayer';

@@ -3,8 +3,10 @@ import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { Consumer, EachMessagePayload, Kafka, Partitioners, Producer } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { DeadLetter, EnvelopedTopic, Topics, envelopeSchema, logEventSchema, payloadSchemas, prefixed } from '@ulo/contracts';
+import { OutageReporter, isDataRejection, isTransient, pause, retryDelayMs } from '@ulo/resilience';
 import { EventContext } from './event-context';
 import { PoisonMessageException } from './poison-message.exception';
+import { ensureTopics } from './topic-admin';
 
 export interface KafkaEventServerOptions {
   kafka: Kafka;
@@ -14,78 +16,131 @@ export interface KafkaEventServerOptions {
   /** Partitions handled at once by one instance (order is kept within a partition). */
   partitionsConsumedConcurrently?: number;
   commitIntervalMs?: number;
+  /** How long the group waits for a silent member before handing its partitions to the others. */
   sessionTimeoutMs?: number;
 }
 
-/** Attempts at a message before it goes to the dead-letter topic. */
-const MAX_ATTEMPTS = 5;
-
-const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03']);
-
-/**
- * Infrastructure (PostgreSQL, a socket) is unreachable: the message is not at fault. The consumer
- * does not dead-letter it but lets the partition wait until the infrastructure is back.
- */
-export function isConnectionError(err: unknown): boolean {
-  const code = (err as { code?: string })?.code;
-  return (code !== undefined && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) ||
-    /Connection terminated|connect ECONNREFUSED/.test(String((err as Error)?.message));
-}
+/** Delays between attempts at a message whose handler failed: transient outages, then anything else. */
+const TRANSIENT_RETRY = { baseMs: 200, maxMs: 10_000 };
+const OTHER_RETRY = { baseMs: 1_000, maxMs: 30_000 };
+/** Delays between attempts to (re)build the consumer while Kafka is unreachable. */
+const RECONNECT = { baseMs: 500, maxMs: 10_000 };
+/** A handler waiting to retry heartbeats this often, so the group keeps it. */
+const HEARTBEAT_SLICE_MS = 1_000;
 
 /**
- * A NestJS transport for our topics: @EventPattern names the unprefixed topic; envelope and payload
- * are validated before the handler runs; offsets are committed only after the handler resolved
- * (and so after its database commit); a message that keeps failing goes to the dead-letter topic
- * with its error instead of blocking the partition.
+ * A NestJS transport for our topics (SPEC §8): @EventPattern names the unprefixed topic; envelope
+ * and payload are validated before the handler runs; offsets are committed only after the handler
+ * resolved (and so after its database commit).
+ *
+ * Failure rules, in one place:
+ * - a message that cannot be decoded or validated (or whose data the database refuses) goes to the
+ *   dead-letter topic, alone, and the partition moves on;
+ * - any other failure is retried without limit on that partition, with capped, jittered backoff
+ *   and heartbeats (the partition waits, the others go on): an accepted logout is never dropped;
+ * - Kafka unreachable, at start or later: the consumer is rebuilt until it joins again; the process
+ *   never exits for it. Each outage is logged once when it starts and once when it ends.
  */
 export class KafkaEventServer extends Server implements CustomTransportStrategy {
   private readonly log = new Logger(KafkaEventServer.name);
   private consumer: Consumer | null = null;
   private dlqProducer: Producer | null = null;
+  private closing = false;
+  private joined = false;
+  private loop: Promise<void> | null = null;
+  private stopCurrent: (reason: unknown) => void = () => undefined;
+  private readonly kafkaOutage: OutageReporter;
+  private readonly handlerOutage: OutageReporter;
 
   constructor(private readonly options: KafkaEventServerOptions) {
     super();
+    this.kafkaOutage = new OutageReporter(this.log, `Kafka (consumer group ${options.groupId})`);
+    this.handlerOutage = new OutageReporter(this.log, `a dependency of ${options.groupId}'s handlers`);
   }
 
-  async listen(callback: (err?: unknown) => void): Promise<void> {
-    try {
-      await this.start();
-      callback();
-    } catch (err) {
-      callback(err);
+  /** Joined to the group and fetching: what readiness reports. */
+  get isConsuming(): boolean {
+    return this.joined && !this.closing;
+  }
+
+  /** Why the consumer is not consuming, when it is not (for readiness). */
+  get problem(): string | null {
+    if (this.isConsuming) return null;
+    return this.kafkaOutage.lastFailure ?? 'not joined to the consumer group yet';
+  }
+
+  listen(callback: (err?: unknown) => void): void {
+    if (this.messageHandlers.size === 0) {
+      this.log.warn(`${this.options.groupId}: no event handlers registered; not joining the group`);
+    } else {
+      this.loop = this.keepConsuming();
+    }
+    // The app is up whether or not Kafka answers: the loop joins the group when it can.
+    callback();
+  }
+
+  private async keepConsuming(): Promise<void> {
+    for (let failures = 1; !this.closing; failures++) {
+      try {
+        const stopped = await this.startConsumer();
+        if (this.closing) return;
+        const reason = await stopped;
+        if (this.closing) return;
+        this.kafkaOutage.failed(reason);
+      } catch (err) {
+        if (this.closing) return;
+        this.kafkaOutage.failed(err);
+      }
+      this.joined = false;
+      await this.disconnect();
+      await pause(retryDelayMs(failures, RECONNECT.baseMs, RECONNECT.maxMs), () => this.closing);
     }
   }
 
-  private async start(): Promise<void> {
+  /**
+   * Connects, subscribes and runs a consumer; resolves once it runs, with a promise of the error
+   * that stops it for good (kafkajs restarts by itself after the errors it deems retriable).
+   */
+  private async startConsumer(): Promise<Promise<unknown>> {
     const { kafka, groupId, topicPrefix } = this.options;
+    const sessionTimeout = this.options.sessionTimeoutMs ?? 10_000;
+    await ensureTopics(kafka, topicPrefix);
     this.dlqProducer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     await this.dlqProducer.connect();
-    this.consumer = kafka.consumer({
+    const consumer = kafka.consumer({
       groupId,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 250,
-      sessionTimeout: this.options.sessionTimeoutMs ?? 30000,
-      rebalanceTimeout: this.options.sessionTimeoutMs ?? 30000,
-      heartbeatInterval: Math.floor((this.options.sessionTimeoutMs ?? 30000) / 10),
+      sessionTimeout,
+      // How long a rebalance waits for members to rejoin: a member busy in a handler rejoins at its next heartbeat.
+      rebalanceTimeout: Math.max(sessionTimeout, 30_000),
+      heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
+      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: () => Promise.resolve(true) },
     });
-    const patterns = [...this.messageHandlers.keys()];
-    if (patterns.length === 0) {
-      this.log.warn(`${groupId}: no event handlers registered; not joining the group`);
-      return;
+    this.consumer = consumer;
+    const stopped = new Promise<unknown>((resolve) => (this.stopCurrent = resolve));
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.joined = true;
+      this.kafkaOutage.recovered();
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.joined = false;
+      if (this.closing) return;
+      this.kafkaOutage.failed(payload.error);
+      // kafkajs restarts the consumer itself when `restart` is true; otherwise it is ours to rebuild.
+      if (!payload.restart) this.stopCurrent(payload.error);
+    });
+    await consumer.connect();
+    for (const pattern of this.messageHandlers.keys()) {
+      await consumer.subscribe({ topic: prefixed(topicPrefix, pattern as never), fromBeginning: true });
     }
-    await this.consumer.connect();
-    for (const pattern of patterns) {
-      await this.consumer.subscribe({
-        topic: prefixed(topicPrefix, pattern as never),
-        fromBeginning: true,
-      });
-    }
-    await this.consumer.run({
+    await consumer.run({
       autoCommit: true,
       autoCommitInterval: this.options.commitIntervalMs ?? 500,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 6,
       eachMessage: (payload) => this.handleMessage(payload),
     });
+    return stopped;
   }
 
   private async handleMessage(payload: EachMessagePayload): Promise<void> {
@@ -106,16 +161,34 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     for (let attempt = 1; ; attempt++) {
       try {
         await lastValueFrom(this.transformToObservable(await handler(data, ctx)), { defaultValue: undefined });
+        if (attempt > 1) this.handlerOutage.recovered();
         return;
       } catch (err) {
-        if (err instanceof PoisonMessageException) return this.deadLetter(ctx, raw, err);
-        // kafkajs will not resolve this offset and redelivers after restarting the consumer.
-        if (isConnectionError(err)) throw err;
-        if (attempt >= MAX_ATTEMPTS) return this.deadLetter(ctx, raw, err);
-        this.log.warn(`${topic}[${partition}]@${message.offset} attempt ${attempt} failed: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
-        await heartbeat();
+        if (err instanceof PoisonMessageException || isDataRejection(err)) return this.deadLetter(ctx, raw, err);
+        // Shutting down: the offset is not resolved, so the message is handled again after a restart.
+        if (this.closing) throw err;
+        const transient = isTransient(err);
+        if (transient) {
+          this.handlerOutage.failed(err);
+        } else {
+          this.log.error(`${topic}[${partition}]@${message.offset} attempt ${attempt} failed, retrying: ${(err as Error)?.message ?? String(err)}`);
+        }
+        const policy = transient ? TRANSIENT_RETRY : OTHER_RETRY;
+        await this.waitHeartbeating(retryDelayMs(attempt, policy.baseMs, policy.maxMs), heartbeat);
       }
+    }
+  }
+
+  /**
+   * Waits before the next attempt while keeping the membership: a heartbeat that reports a
+   * rebalance throws, and kafkajs then rejoins and hands the message out again.
+   */
+  private async waitHeartbeating(ms: number, heartbeat: () => Promise<void>): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      if (this.closing) throw new Error('consumer is shutting down');
+      await pause(Math.min(HEARTBEAT_SLICE_MS, until - Date.now()), () => this.closing);
+      await heartbeat();
     }
   }
 
@@ -158,6 +231,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       value: raw,
       key: ctx.key,
     };
+    // If the send fails the handler's error reaches kafkajs, which hands the message out again.
     await this.dlqProducer!.send({
       topic: prefixed(this.options.topicPrefix, Topics.deadLetter),
       acks: -1,
@@ -165,11 +239,23 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     });
   }
 
-  async close(): Promise<void> {
-    await this.consumer?.disconnect();
-    await this.dlqProducer?.disconnect();
+  private async disconnect(): Promise<void> {
+    const [consumer, producer] = [this.consumer, this.dlqProducer];
     this.consumer = null;
     this.dlqProducer = null;
+    // Leaving the group hands the partitions over at once instead of after the session timeout.
+    await consumer?.disconnect().catch((err: Error) => this.log.warn(`leaving the consumer group: ${err.message}`));
+    await producer?.disconnect().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.joined = false;
+    this.stopCurrent('closing');
+    await this.disconnect();
+    // A loop still connecting to an unreachable broker is not waited for long.
+    await Promise.race([this.loop, pause(5_000)]);
+    await this.disconnect();
   }
 
   on(): never {

@@ -10,22 +10,42 @@ export function newLogId(): string {
   return nextUlid();
 }
 
+/**
+ * Longest kept text of the fields a caller can choose (the connection name in the URL, the
+ * User-Agent, the Host header) and of descriptions, which may quote them: a log event stays small
+ * enough to store and publish, whatever an outsider sends (SPEC §2 "Hostile traffic", §8).
+ */
+export const LOG_TEXT_LIMITS = { connection: 128, user_agent: 256, hostname: 256, ip: 64, description: 1024 } as const;
+/** Details larger than this, serialised, are replaced by a note of their size. */
+export const MAX_LOG_DETAILS_BYTES = 32 * 1024;
+
+function cap(text: string | null | undefined, max: number): string | null {
+  if (text === null || text === undefined) return null;
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function cappedDetails(details: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!details) return {};
+  const bytes = Buffer.byteLength(JSON.stringify(details));
+  return bytes <= MAX_LOG_DETAILS_BYTES ? details : { truncated: true, original_bytes: bytes };
+}
+
 export function buildLogEvent(input: LogEventInput, now = new Date()): LogEvent {
   return {
     log_id: newLogId(),
     date: now.toISOString(),
     type: input.type,
-    description: input.description,
-    connection: input.connection ?? null,
+    description: cap(input.description, LOG_TEXT_LIMITS.description) ?? '',
+    connection: cap(input.connection, LOG_TEXT_LIMITS.connection),
     connection_id: input.connection_id ?? null,
     client_id: input.client_id ?? null,
     client_name: input.client_name ?? null,
     user_id: input.user_id ?? null,
     identity_user_id: input.identity_user_id ?? null,
-    ip: input.ip ?? null,
-    user_agent: input.user_agent ?? null,
-    hostname: input.hostname ?? null,
-    details: input.details ?? {},
+    ip: cap(input.ip, LOG_TEXT_LIMITS.ip),
+    user_agent: cap(input.user_agent, LOG_TEXT_LIMITS.user_agent),
+    hostname: cap(input.hostname, LOG_TEXT_LIMITS.hostname),
+    details: cappedDetails(input.details),
   };
 }
 

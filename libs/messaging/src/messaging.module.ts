@@ -1,11 +1,10 @@
-import { BeforeApplicationShutdown, DynamicModule, Global, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, DynamicModule, Global, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
 import { createKafka } from './kafka.factory';
 import { OutboxRelay } from './outbox-relay';
 import { OutboxWriter } from './outbox.writer';
-import { ensureTopics } from './topic-admin';
 import { LogEventRecorder } from './log-event.recorder';
 
 export const KAFKA = Symbol('KAFKA');
@@ -26,7 +25,8 @@ export class MessagingModule {
         {
           provide: OutboxRelay,
           inject: [DataSource, KAFKA, APP_CONFIG],
-          useFactory: (ds: DataSource, kafka: Kafka, c: AppConfig) => new OutboxRelay(ds, kafka, c.outbox.pollIntervalMs),
+          useFactory: (ds: DataSource, kafka: Kafka, c: AppConfig) =>
+            new OutboxRelay(ds, kafka, { pollIntervalMs: c.outbox.pollIntervalMs, topicPrefix: c.kafka.topicPrefix }),
         },
         {
           provide: LogEventRecorder,
@@ -40,16 +40,13 @@ export class MessagingModule {
   }
 }
 
+@Injectable()
 class RelayLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(
-    @Inject(KAFKA) private readonly kafka: Kafka,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly relay: OutboxRelay,
-  ) {}
+  constructor(private readonly relay: OutboxRelay) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await ensureTopics(this.kafka, this.config.kafka.topicPrefix);
-    await this.relay.start();
+  /** Not awaited work: the relay connects (and creates the topics) whenever Kafka answers. */
+  onApplicationBootstrap(): void {
+    this.relay.start();
   }
 
   /**

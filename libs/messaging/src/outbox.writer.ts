@@ -16,6 +16,14 @@ export interface OutboxRow {
 }
 
 /**
+ * The largest message the outbox takes: far below the broker's 1 MiB, so that every row can be
+ * published. A larger event is refused when it is written, never discovered by the relay.
+ */
+export const MAX_OUTBOX_MESSAGE_BYTES = 256 * 1024;
+
+export class OversizedEventException extends Error {}
+
+/**
  * Builds outbox rows; the caller inserts them in the transaction of the change they announce.
  * Payloads are validated here, at the producer, as well as at the consumer.
  */
@@ -32,7 +40,12 @@ export class OutboxWriter {
       correlationId,
       payload: checked,
     };
-    return { topic: prefixed(this.topicPrefix, topic), key, value: JSON.stringify(envelope) };
+    const value = JSON.stringify(envelope);
+    const bytes = Buffer.byteLength(value);
+    if (bytes > MAX_OUTBOX_MESSAGE_BYTES) {
+      throw new OversizedEventException(`a ${topic} event of ${bytes} bytes exceeds the ${MAX_OUTBOX_MESSAGE_BYTES} bytes a message may have`);
+    }
+    return { topic: prefixed(this.topicPrefix, topic), key, value };
   }
 
   logEventsTopic(): string {

@@ -4,6 +4,7 @@ import { decodeProtectedHeader, errors as joseErrors, jwtVerify, JWTPayload, Pro
 import { DataSource, QueryFailedError } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
 import { LogoutRequested, Topics } from '@ulo/contracts';
+import { isTransient } from '@ulo/resilience';
 import { LogEventRecorder, OutboxRelay, OutboxWriter } from '@ulo/messaging';
 import { ConnectionEntity } from '@ulo/persistence';
 import { universalLogoutEnabled } from '../management/connections/connection-options.policy';
@@ -173,7 +174,8 @@ export class AcceptLogout {
       return await work();
     } catch (err) {
       if (err instanceof GtrException) throw err;
-      if (err instanceof QueryFailedError) throw err;
+      // A query the database refused for what it says (not for an outage) is a bug: a 500.
+      if (err instanceof QueryFailedError && !isTransient(err)) throw err;
       this.log.error(`revocation could not be recorded: ${(err as Error).message}`);
       throw new GtrException(503, 'temporarily_unavailable', 'the request could not be recorded; retry later', 5);
     }
