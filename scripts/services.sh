@@ -292,11 +292,13 @@ kafka_all_node_dirs() {
 }
 
 kafka_stop() {
-  local dir pid dirs=() pids=() left=()
+  local dir pid i j peers dirs=() pids=() clusters=() left=() alone=()
   while IFS= read -r dir; do
     if pid="$(kafka_pid_of "$dir")"; then
       dirs+=("$dir")
       pids+=("$pid")
+      # The nodes of one cluster share the directory above theirs; a single node has none.
+      if [[ $dir == */cluster-*/node-* ]]; then clusters+=("${dir%/node-*}"); else clusters+=(""); fi
     else
       rm -f "$dir/kafka.pid"
     fi
@@ -305,20 +307,38 @@ kafka_stop() {
     say "kafka: no broker started by this script is running"
     return 0
   fi
-  # All at once: a node of a cluster shuts down in order while the others still form a quorum.
+  # All at once: the nodes of a cluster shut down in order while they still form a quorum.
   kill -TERM "${pids[@]}" 2>/dev/null || true
   # A controlled shutdown of a KRaft node takes a few seconds.
   for _ in $(seq 1 120); do
     left=()
-    for pid in "${pids[@]}"; do
-      if kill -0 "$pid" 2>/dev/null; then left+=("$pid"); fi
+    for i in "${!pids[@]}"; do
+      if kill -0 "${pids[i]}" 2>/dev/null; then left+=("$i"); fi
     done
     [[ ${#left[@]} -gt 0 ]] || break
+    # The last node of a cluster has no quorum left to record its own shutdown, and waits for one
+    # for ever: after 5 s alone it is killed (its next start recovers its log, as after a crash).
+    for i in "${left[@]}"; do
+      if [[ -z ${clusters[i]} ]]; then continue; fi
+      peers=0
+      for j in "${left[@]}"; do
+        if [[ ${clusters[j]} == "${clusters[i]}" ]]; then peers=$((peers + 1)); fi
+      done
+      if [[ $peers -eq 1 ]]; then
+        alone[i]=$((${alone[i]:-0} + 1))
+        if [[ ${alone[i]} -eq 10 ]]; then
+          say "kafka: ${dirs[i]} (pid ${pids[i]}) is the last node of its cluster and cannot finish a controlled shutdown; killing it"
+          kill -KILL "${pids[i]}" 2>/dev/null || true
+        fi
+      fi
+    done
     sleep 0.5
   done
   if [[ ${#left[@]} -gt 0 ]]; then
-    say "kafka: pid ${left[*]} ignored SIGTERM for 60 s; killing it"
-    kill -KILL "${left[@]}" 2>/dev/null || true
+    for i in "${left[@]}"; do
+      say "kafka: pid ${pids[i]} ignored SIGTERM for 60 s; killing it"
+      kill -KILL "${pids[i]}" 2>/dev/null || true
+    done
   fi
   for dir in "${dirs[@]}"; do rm -f "$dir/kafka.pid"; done
   say "kafka: stopped (pid ${pids[*]})"
@@ -563,7 +583,7 @@ down() {
 }
 
 status() {
-  local failed=0 i dir pid owner name address
+  local failed=0 i dir pid owner name address probe
   require_node_modules
   read_database_url
 
@@ -579,8 +599,9 @@ status() {
       if pid="$(kafka_pid_of "$dir")"; then owner="started by this script, pid $pid, log $dir/logs/server.log"
       elif [[ $KAFKA_NODES -eq 1 ]] && compose_started kafka; then owner="docker compose"
       else owner="not started by this script"; fi
-      # Each node on its own: it answers metadata on its own listener.
-      if check kafka "$address" 2>/dev/null; then
+      # A cluster's node on its own (its handshake: the metadata would be asked of any node).
+      if [[ $KAFKA_NODES -eq 1 ]]; then probe=kafka; else probe=kafka-node; fi
+      if check "$probe" "$address" 2>/dev/null; then
         printf '%-9s up    %s (%s)\n' "$name" "$address" "$owner"
       else
         printf '%-9s down  %s (%s)\n' "$name" "$address" "$owner"

@@ -6,10 +6,12 @@
 //   node scripts/wait-services.js postgres <database-url> [--timeout S]
 //   node scripts/wait-services.js ensure-database <database-url>
 //   node scripts/wait-services.js kafka <brokers> [--timeout S] [--pid PID,...] [--log FILE] [--nodes N]
+//   node scripts/wait-services.js kafka-node <host:port>
 //
 // --timeout 0 (the default) tries once. --pid: fail at once when one of these processes exits.
-// --nodes N: every broker in the list must answer on its own and list at least N brokers (a cluster
-// whose every node is up and registered); without it one answering broker is enough.
+// kafka: the metadata lists a broker; with --nodes N, every broker in the list accepts clients
+// itself and the metadata lists at least N brokers (a cluster whose every node is up and registered).
+// kafka-node: that one broker accepts clients (a KRaft broker does once it is registered and unfenced).
 // Exit status 0 when the service answers; otherwise 1 with one line on stderr saying what did not answer.
 'use strict';
 
@@ -157,6 +159,25 @@ async function describeCluster(brokers) {
   }
 }
 
+// The connection handshake (ApiVersions) with this broker alone, no metadata request: kafkajs sends
+// those to any broker the metadata lists, so a dead node still listed would fail the check of a live one.
+async function brokerAcceptsClients(broker) {
+  const kafka = new Kafka({
+    clientId: 'ulo-services-check',
+    brokers: [broker],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    requestTimeout: 3000,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 async function waitForKafka(brokerList, options) {
   const brokers = brokerList.split(',').map((broker) => broker.trim()).filter(Boolean);
   if (brokers.length === 0) fail('no Kafka broker given');
@@ -169,13 +190,16 @@ async function waitForKafka(brokerList, options) {
       const dead = options.pids.find((pid) => !isAlive(pid));
       if (dead !== undefined) fail(`the Kafka process (pid ${dead}) exited before answering${logHint}`);
       if (options.nodes === undefined) return describeCluster(brokers);
-      // Each node asked on its own: a restarted node answers only once it has registered, and a
-      // node killed a moment ago may still be listed by the others until it is fenced.
+      // Each node on its own: a node killed a moment ago is still listed by the others until it is
+      // fenced, while a restarted one accepts clients only once it is registered and unfenced.
       for (const broker of brokers) {
-        const cluster = await describeCluster([broker]);
-        if (cluster.brokers.length < options.nodes) {
-          throw new Error(`${broker} lists ${cluster.brokers.length} of ${options.nodes} brokers`);
-        }
+        await brokerAcceptsClients(broker).catch((error) => {
+          throw new Error(`${broker}: ${error && error.message}`);
+        });
+      }
+      const cluster = await describeCluster(brokers);
+      if (cluster.brokers.length < options.nodes) {
+        throw new Error(`the metadata lists ${cluster.brokers.length} of ${options.nodes} brokers`);
       }
     },
     (error) =>
@@ -187,7 +211,7 @@ async function waitForKafka(brokerList, options) {
 
 async function main() {
   const [command, target, ...rest] = process.argv.slice(2);
-  if (!command || !target) fail('usage: wait-services.js url-parts|postgres|ensure-database|kafka <target> [options]');
+  if (!command || !target) fail('usage: wait-services.js url-parts|postgres|ensure-database|kafka|kafka-node <target> [options]');
   const options = parseOptions(rest);
   switch (command) {
     case 'url-parts': {
@@ -201,6 +225,8 @@ async function main() {
       return ensureDatabase(target);
     case 'kafka':
       return waitForKafka(target, options);
+    case 'kafka-node':
+      return brokerAcceptsClients(target).catch((error) => fail(`Kafka at ${target} does not answer: ${error && error.message}`));
     default:
       fail(`unknown command ${command}`);
   }
