@@ -39,7 +39,20 @@ export const envSchema = z.object({
   SIGNING_KEY_ENCRYPTION_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   GTR_RATE_LIMIT_PER_SECOND: positiveInt(200),
   GTR_RATE_LIMIT_BURST: positiveInt(400),
-  JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(0).default(30),
+  /**
+   * Revocation requests without a verified token, per source address (an IPv6 address per /64),
+   * per gateway instance: a token bucket charged by each request that fails before its token verified.
+   */
+  GTR_UNVERIFIED_PER_SOURCE_PER_SECOND: positiveInt(20),
+  GTR_UNVERIFIED_PER_SOURCE_BURST: positiveInt(100),
+  /** The same, all sources together (sources that sent a verified token recently are exempt). */
+  GTR_UNVERIFIED_PER_SECOND: positiveInt(1000),
+  GTR_UNVERIFIED_BURST: positiveInt(2000),
+  /** Rejected revocation requests logged one by one per connection per second; the rest are counted. */
+  GTR_REJECTION_LOG_PER_SECOND: positiveInt(5),
+  /** How often the counted rejections are written, as one aggregated universal_logout_failed per connection. */
+  GTR_REJECTION_LOG_INTERVAL_SECONDS: positiveInt(10),
+  JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(1).default(30),
   JWKS_CACHE_MAX_AGE_SECONDS: positiveInt(600),
   OUTBOUND_TIMEOUT_MS: positiveInt(5000),
   OUTBOX_POLL_INTERVAL_MS: positiveInt(500),
@@ -112,7 +125,13 @@ export interface AppConfig {
     jwksCacheMaxAgeSeconds: number;
     outboundTimeoutMs: number;
   };
-  rateLimit: { perSecond: number; burst: number };
+  rateLimit: {
+    perSecond: number;
+    burst: number;
+    unverifiedPerSource: { perSecond: number; burst: number };
+    unverifiedOverall: { perSecond: number; burst: number };
+  };
+  rejectionLog: { perSecond: number; intervalSeconds: number };
   backchannel: {
     timeoutMs: number;
     retryBaseMs: number;
@@ -179,7 +198,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       jwksCacheMaxAgeSeconds: e.JWKS_CACHE_MAX_AGE_SECONDS,
       outboundTimeoutMs: e.OUTBOUND_TIMEOUT_MS,
     },
-    rateLimit: { perSecond: e.GTR_RATE_LIMIT_PER_SECOND, burst: e.GTR_RATE_LIMIT_BURST },
+    rateLimit: {
+      perSecond: e.GTR_RATE_LIMIT_PER_SECOND,
+      burst: e.GTR_RATE_LIMIT_BURST,
+      unverifiedPerSource: { perSecond: e.GTR_UNVERIFIED_PER_SOURCE_PER_SECOND, burst: e.GTR_UNVERIFIED_PER_SOURCE_BURST },
+      unverifiedOverall: { perSecond: e.GTR_UNVERIFIED_PER_SECOND, burst: e.GTR_UNVERIFIED_BURST },
+    },
+    rejectionLog: { perSecond: e.GTR_REJECTION_LOG_PER_SECOND, intervalSeconds: e.GTR_REJECTION_LOG_INTERVAL_SECONDS },
     backchannel: {
       timeoutMs: e.BACKCHANNEL_TIMEOUT_MS,
       retryBaseMs: e.BACKCHANNEL_RETRY_BASE_MS,
