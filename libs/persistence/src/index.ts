@@ -8,3 +8,4 @@ export * from './repositories/logout-request.repository';
 export * from './repositories/session.repository';
 export * from './repositories/refresh-token.repository';
 export * from './repositories/query-result';
+export * from './normalized-email';
