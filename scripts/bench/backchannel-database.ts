@@ -32,7 +32,8 @@ export async function seedBackchannelUser(
   try {
     await db.query(`INSERT INTO users (user_id, email) VALUES ($1, $2)`, [user.userId, `${user.tag}@bench.example`]);
     await db.query(
-      `INSERT INTO user_identities (user_id, connection, provider_user_id, issuer, email) VALUES ($1, $2, $3, $4, $5)`,
+      `INSERT INTO user_identities (user_id, connection_id, provider_user_id, issuer, email, email_normalized)
+       SELECT $1, id, $3, $4, $5, lower($5) FROM connections WHERE name = $2`,
       [user.userId, connection.name, user.providerUserId, connection.issuer, `${user.tag}@bench.example`],
     );
     await db.query(

@@ -62,9 +62,11 @@ export async function seedUsers(
         [userId, group, count],
       );
       await client.query(
-        `INSERT INTO user_identities (user_id, connection, provider_user_id, issuer, email)
-         SELECT $1::text || g, $4::text, $2::text || g, $5::text, 'user' || g || '.' || $6::text || '@bench.example'
-         FROM generate_series(1, $3::int) g`,
+        `INSERT INTO user_identities (user_id, connection_id, provider_user_id, issuer, email, email_normalized)
+         SELECT $1::text || g, c.id, $2::text || g, $5::text, e.email, lower(e.email)
+         FROM generate_series(1, $3::int) g, connections c,
+              LATERAL (SELECT 'user' || g || '.' || $6::text || '@bench.example' AS email) e
+         WHERE c.name = $4::text`,
         [userId, `00u${group}`, count, connection.name, connection.issuer, group],
       );
       await client.query(

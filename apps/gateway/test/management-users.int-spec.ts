@@ -44,17 +44,52 @@ describe('Management API: users (SPEC §6)', () => {
     expect(fetched.body).toEqual(res.body);
   });
 
-  it('keeps the email on every identity, for the case-insensitive GTR email lookup', async () => {
+  it('keeps the email on every identity as given and normalised, for the GTR email lookup', async () => {
     await gw.api('POST', '/api/v2/users', {
       user_id: 'email-copy',
       email: 'Mixed.Case@Example.com',
       identities: [{ connection: 'acme-okta', provider_user_id: 'mixed', issuer: 'https://acme.okta.com' }],
     });
     const rows = await gw.dataSource.query(
-      `SELECT user_id FROM user_identities WHERE connection = 'acme-okta' AND lower(email) = lower($1)`,
+      `SELECT i.user_id, i.email, i.email_normalized FROM user_identities i JOIN connections c ON c.id = i.connection_id
+       WHERE c.name = 'acme-okta' AND i.email_normalized = $1`,
       ['mixed.case@example.com'],
     );
-    expect(rows).toEqual([{ user_id: 'email-copy' }]);
+    expect(rows).toEqual([{ user_id: 'email-copy', email: 'Mixed.Case@Example.com', email_normalized: 'mixed.case@example.com' }]);
+  });
+
+  it('stores an IDN address as given and compares it as NFC, lower case and punycode', async () => {
+    const nfd = 'Jane@Bu\u0308cher.example';
+    const res = await gw.api('POST', '/api/v2/users', {
+      user_id: 'idn-user',
+      email: nfd,
+      identities: [{ connection: 'acme-okta', provider_user_id: 'idn', issuer: 'https://acme.okta.com' }],
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.email).toBe(nfd);
+    const [row] = await gw.dataSource.query(`SELECT email, email_normalized FROM user_identities WHERE user_id = 'idn-user'`);
+    expect(row).toEqual({ email: nfd, email_normalized: 'jane@xn--bcher-kva.example' });
+  });
+
+  it('identifies the connection of an identity by id: deleting the connection deletes its identities, not its users', async () => {
+    expect((await gw.api('POST', '/api/v2/connections', { name: 'short-lived', strategy: 'okta' })).status).toBe(201);
+    const shortLived = { connection: 'short-lived', provider_user_id: '00u-mortal', issuer: 'https://old.okta.com' };
+    const kept = { connection: 'acme-saml', provider_user_id: 'mortal', issuer: 'urn:acme:idp' };
+    expect((await gw.api('POST', '/api/v2/users', { user_id: 'mortal', identities: [shortLived, kept] })).status).toBe(201);
+    const [{ id }] = await gw.dataSource.query(`SELECT id FROM connections WHERE name = 'short-lived'`);
+    const [identity] = await gw.dataSource.query(`SELECT connection_id FROM user_identities WHERE provider_user_id = '00u-mortal'`);
+    expect(identity).toEqual({ connection_id: id });
+
+    expect((await gw.api('DELETE', `/api/v2/connections/${id}`)).status).toBe(204);
+    const after = await gw.api('GET', userPath('mortal'));
+    expect(after.status).toBe(200);
+    expect(after.body.identities).toEqual([kept]);
+
+    // A new connection with the old name starts without identities; the old one's may be registered again.
+    expect((await gw.api('POST', '/api/v2/connections', { name: 'short-lived', strategy: 'okta' })).status).toBe(201);
+    expect((await gw.api('GET', userPath('mortal'))).body.identities).toEqual([kept]);
+    expect((await gw.api('POST', '/api/v2/users', { user_id: 'successor', identities: [shortLived] })).status).toBe(201);
+    expect((await gw.api('GET', userPath('successor'))).body.identities).toEqual([shortLived]);
   });
 
   it('generates an Auth0-shaped user_id when none is given', async () => {
@@ -115,6 +150,7 @@ describe('Management API: users (SPEC §6)', () => {
     [{ user_id: 'u-extra-identity', identities: [{ ...identity, colour: 'red' }] }, /property colour should not exist/],
     [{ user_id: 'u-identities-object', identities: identity }, /identities must be an array/],
     [{ user_id: 'u-bad-email', email: 'not-an-email' }, /email must be an email address/],
+    [{ user_id: 'u-bad-idn', email: 'jane@xn--a.example' }, /email must be an email address with a valid domain name/],
     [{ user_id: 'has space' }, /user_id must not contain whitespace or "\/"/],
     [{ user_id: 'u-extra', colour: 'red' }, /property colour should not exist/],
   ])('answers 400 with a clear message to %j, and creates nothing', async (body, message) => {

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { randomUUID } from 'node:crypto';
+import { normalizeEmail } from '@ulo/persistence';
 
 /** Seeds a user with an identity at `connection`, and active sessions and refresh tokens. */
 export async function seedUser(
@@ -9,10 +10,12 @@ export async function seedUser(
   const userId = `user|${randomUUID()}`;
   const email = opts.email ?? `${randomUUID().slice(0, 8)}@example.com`;
   await ds.query(`INSERT INTO users (user_id, email) VALUES ($1, $2)`, [userId, email]);
-  await ds.query(
-    `INSERT INTO user_identities (user_id, connection, provider_user_id, issuer, email) VALUES ($1, $2, $3, $4, $5)`,
-    [userId, opts.connection, opts.sub, opts.issuer, email],
+  const identity = await ds.query(
+    `INSERT INTO user_identities (user_id, connection_id, provider_user_id, issuer, email, email_normalized)
+     SELECT $1, id, $3, $4, $5, $6 FROM connections WHERE name = $2 RETURNING id`,
+    [userId, opts.connection, opts.sub, opts.issuer, email, normalizeEmail(email)],
   );
+  if (identity.length !== 1) throw new Error(`seedUser: no connection named "${opts.connection}"`);
   const sessionIds: string[] = [];
   const clientIds = opts.clientIds ?? ['client-a'];
   for (let i = 0; i < (opts.sessions ?? 2); i++) {

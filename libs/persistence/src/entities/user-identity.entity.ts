@@ -1,12 +1,17 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { ConnectionEntity } from './connection.entity';
 import { UserEntity } from './user.entity';
 
 /**
- * A user's account at one connection. The two indexes serve the GTR subject lookups:
- * iss_sub → (connection, issuer, provider_user_id); email → (connection, lower(email)).
+ * A user's account at one connection, which it belongs to by id: deleting the connection deletes
+ * the identity (a later connection with the same name inherits nobody). The two indexes serve the
+ * GTR subject lookups: iss_sub → (connection_id, issuer, provider_user_id); email →
+ * (connection_id, email_normalized).
  */
 @Entity({ name: 'user_identities' })
-@Index('uq_identity_connection_issuer_sub', ['connection', 'issuer', 'providerUserId'], { unique: true })
+@Index('uq_identity_connection_issuer_sub', ['connectionId', 'issuer', 'providerUserId'], { unique: true })
+@Index('ix_identity_connection_email', ['connectionId', 'emailNormalized'])
+@Index('ix_identity_user', ['userId'])
 export class UserIdentityEntity {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;
@@ -18,9 +23,12 @@ export class UserIdentityEntity {
   @JoinColumn({ name: 'user_id' })
   user: UserEntity;
 
-  /** The connection's name (names are immutable). */
-  @Column({ type: 'text' })
-  connection: string;
+  @Column({ name: 'connection_id', type: 'text' })
+  connectionId: string;
+
+  @ManyToOne(() => ConnectionEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'connection_id', foreignKeyConstraintName: 'fk_identity_connection' })
+  connection: ConnectionEntity;
 
   @Column({ name: 'provider_user_id', type: 'text' })
   providerUserId: string;
@@ -28,6 +36,11 @@ export class UserIdentityEntity {
   @Column({ type: 'text' })
   issuer: string;
 
+  /** As given. */
   @Column({ type: 'text', nullable: true })
   email: string | null;
+
+  /** normalizeEmail(email): what GTR `email` subjects are compared with; NULL when it cannot be normalised. */
+  @Column({ name: 'email_normalized', type: 'text', nullable: true })
+  emailNormalized: string | null;
 }

@@ -6,6 +6,7 @@ import { DeliveryClaimIndex1764432000000 } from './1764432000000-delivery-claim-
 import { DeliveryClaimPlan1764518400000 } from './1764518400000-delivery-claim-plan';
 import { OutboxWithoutPublishedAt1764604800000 } from './1764604800000-outbox-without-published-at';
 import { LogoutRequestReannouncement1764691200000 } from './1764691200000-logout-request-reannouncement';
+import { IdentitiesByConnectionId1764777600000 } from './1764777600000-identities-by-connection-id';
 
 /** In order. A landed migration is never edited; a change is a new file. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   DeliveryClaimPlan1764518400000,
   OutboxWithoutPublishedAt1764604800000,
   LogoutRequestReannouncement1764691200000,
+  IdentitiesByConnectionId1764777600000,
 ];

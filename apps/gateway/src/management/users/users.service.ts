@@ -2,7 +2,7 @@ import { BadRequestException, Injectable, NotFoundException } from '@nestjs/comm
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { randomBytes } from 'node:crypto';
-import { ConnectionEntity, UserEntity, UserIdentityEntity } from '@ulo/persistence';
+import { ConnectionEntity, normalizeEmail, UserEntity, UserIdentityEntity } from '@ulo/persistence';
 import { rethrowViolation } from '../pg-errors';
 import { deleteOr404 } from '../rows';
 import { CreateUserDto } from './user.dto';
@@ -32,7 +32,7 @@ export class UsersService {
       user_id: u.userId,
       ...(u.email !== null ? { email: u.email } : {}),
       identities: identities.map((i) => ({
-        connection: i.connection,
+        connection: i.connection.name,
         provider_user_id: i.providerUserId,
         issuer: i.issuer,
       })),
@@ -43,7 +43,11 @@ export class UsersService {
   async create(dto: CreateUserDto): Promise<UserView> {
     const userId = dto.user_id ?? newUserId();
     const identities = dto.identities ?? [];
-    await this.assertConnectionsExist(identities.map((i) => i.connection));
+    const emailNormalized = dto.email === undefined ? null : normalizeEmail(dto.email);
+    if (dto.email !== undefined && emailNormalized === null) {
+      throw new BadRequestException('email must be an email address with a valid domain name');
+    }
+    const connectionIds = await this.connectionIdsByName(identities.map((i) => i.connection));
     try {
       await this.users.manager.transaction(async (m) => {
         await m.insert(UserEntity, { userId, email: dto.email ?? null });
@@ -53,10 +57,11 @@ export class UsersService {
           UserIdentityEntity,
           identities.map((i) => ({
             userId,
-            connection: i.connection,
+            connectionId: connectionIds.get(i.connection),
             providerUserId: i.provider_user_id,
             issuer: i.issuer,
             email: dto.email ?? null,
+            emailNormalized,
           })),
         );
       });
@@ -66,13 +71,15 @@ export class UsersService {
           (err as { constraint?: string }).constraint === IDENTITY_UNIQUE
             ? 'An identity with this connection, issuer and provider_user_id already exists'
             : `A user with user_id "${userId}" already exists`,
+        // The connection was deleted since it was looked up.
+        foreignKey: 'an identity names a connection that no longer exists',
       });
     }
     return this.get(userId);
   }
 
   async get(userId: string): Promise<UserView> {
-    const found = await this.users.findOne({ where: { userId }, relations: { identities: true } });
+    const found = await this.users.findOne({ where: { userId }, relations: { identities: { connection: true } } });
     if (!found) throw new NotFoundException(`No user with user_id ${userId}`);
     return this.view(found);
   }
@@ -87,16 +94,17 @@ export class UsersService {
     await deleteOr404(this.users, { userId }, `No user with user_id ${userId}`);
   }
 
-  private async assertConnectionsExist(names: string[]): Promise<void> {
-    if (names.length === 0) return;
-    const known = new Set(
-      (await this.connections.find({ select: { name: true }, where: { name: In(names) } })).map((c) => c.name),
-    );
-    const index = names.findIndex((n) => !known.has(n));
+  /** The id of each named connection; 400 naming the first identity whose connection does not exist. */
+  private async connectionIdsByName(names: string[]): Promise<Map<string, string>> {
+    if (names.length === 0) return new Map();
+    const found = await this.connections.find({ select: { id: true, name: true }, where: { name: In(names) } });
+    const ids = new Map(found.map((c) => [c.name, c.id]));
+    const index = names.findIndex((n) => !ids.has(n));
     if (index >= 0) {
       throw new BadRequestException(
         `identities[${index}].connection "${names[index]}" is not the name of a connection`,
       );
     }
+    return ids;
   }
 }
