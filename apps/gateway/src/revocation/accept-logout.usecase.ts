@@ -70,7 +70,7 @@ export class AcceptLogout {
       throw new GtrException(403, 'access_denied', `Universal Logout is not enabled on connection "${connection.name}"`);
     }
     const claims = await this.verifyToken(connection, command.bearer);
-    const userIds = await this.unlessDatabaseDown(() => this.subjects.resolve(connection.id, command.subject));
+    const userIds = await this.unlessDatabaseDown(() => this.subjects.resolve(connection, command.subject));
     if (userIds.length === 0) throw new GtrException(404, 'not_found', 'no user matches the subject');
 
     const requestId = randomUUID();

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { normalizeEmail } from '@ulo/persistence';
+import { ConnectionEntity, normalizeEmail } from '@ulo/persistence';
 import { Subject } from './subject';
 
 type Identifier = Exclude<Subject, { format: 'aliases' }>;
@@ -24,11 +24,12 @@ export class SubjectResolverRepository {
    * several users share it, all of them are logged out. An email that cannot be normalised
    * matches nothing.
    */
-  async resolve(connectionId: string, subject: Subject): Promise<string[]> {
+  async resolve(connection: Pick<ConnectionEntity, 'id'>, subject: Subject): Promise<string[]> {
     const identifiers = subject.format === 'aliases' ? subject.identifiers : [subject];
     const of = <F extends Identifier['format']>(format: F) =>
       identifiers.filter((s): s is Extract<Identifier, { format: F }> => s.format === format);
-    const params: unknown[] = [connectionId];
+    // The connection itself, not a name or a bare string: a name can never be passed by mistake.
+    const params: unknown[] = [connection.id];
     const param = (value: unknown) => `$${params.push(value)}`;
     const arms: string[] = [];
     const issSubs = of('iss_sub').filter((s) => storable(s.iss, s.sub));
