@@ -1,9 +1,16 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { X509Certificate, KeyObject } from 'node:crypto';
-import { createRemoteJWKSet, JWTVerifyGetKey } from 'jose';
+import { JWTVerifyGetKey } from 'jose';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
 import type { ConnectionEntity } from '@ulo/persistence';
-import { SafeHttpClient } from '@ulo/security';
+import {
+  KEY_DOCUMENT_MAX_BYTES,
+  KeySetUnavailableException,
+  OutboundRequestException,
+  RemoteKeySet,
+  SafeHttpClient,
+  UnsafeUrlException,
+} from '@ulo/security';
 import { parseCertificate } from '../management/connections/connection-options.policy';
 import { invalidToken } from './gtr.exception';
 
@@ -21,14 +28,28 @@ interface CachedAnchor {
 }
 
 /**
- * SPEC §2.2 trust anchors per connection strategy. Key sets are cached per connection; jose's
- * remote key set refetches on an unknown kid at most once per cooldown, so key rotation at the
- * IdP works and a flood of bogus kids does not reach the IdP.
+ * The one answer to a caller for every key-fetch failure (discovery or key set; refused URL,
+ * timeout, redirect, oversized, malformed): which URL failed and why is for our log only, or an
+ * outsider could map internal ports with it.
+ */
+export const KEYS_UNAVAILABLE = 'the identity provider keys could not be obtained';
+
+/** At most one warning per connection per window about its key fetches; the rest are counted. */
+const FAILURE_LOG_WINDOW_MS = 10_000;
+
+/**
+ * SPEC §2.2 trust anchors per connection strategy. Discovery and key sets are fetched through the
+ * same safe client as every other outbound call (SPEC §4 URL rules, private addresses refused for
+ * names and IP literals, no redirects, 256 KiB, one deadline per exchange). Key sets are cached per
+ * connection; an unknown kid refetches at most once per cooldown, so key rotation at the IdP works
+ * and a flood of bogus kids does not reach the IdP.
  */
 @Injectable()
 export class IdpKeysService implements OnModuleDestroy {
   private readonly log = new Logger(IdpKeysService.name);
   private readonly anchors = new Map<string, CachedAnchor>();
+  private readonly building = new Map<string, Promise<TrustAnchor>>();
+  private readonly failureLog = new Map<string, { since: number; suppressed: number }>();
   private readonly http: SafeHttpClient;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
@@ -43,7 +64,14 @@ export class IdpKeysService implements OnModuleDestroy {
     const fingerprint = JSON.stringify([connection.strategy, connection.options]);
     const cached = this.anchors.get(connection.id);
     if (cached && cached.fingerprint === fingerprint && cached.expiresAt > Date.now()) return cached.anchor;
-    const anchor = await this.build(connection);
+    // Requests that arrive together for a new connection share one discovery.
+    const key = `${connection.id} ${fingerprint}`;
+    let building = this.building.get(key);
+    if (!building) {
+      building = this.build(connection).finally(() => this.building.delete(key));
+      this.building.set(key, building);
+    }
+    const anchor = await building;
     this.anchors.set(connection.id, {
       fingerprint,
       anchor,
@@ -58,34 +86,62 @@ export class IdpKeysService implements OnModuleDestroy {
     if (connection.strategy === 'samlp') {
       const issuer = o.global_token_revocation_jwt_iss!;
       const subject = o.global_token_revocation_jwt_sub!;
-      if (o.global_token_revocation_jwks_uri) return { issuer, subject, key: this.remoteKeySet(o.global_token_revocation_jwks_uri) };
+      if (o.global_token_revocation_jwks_uri) {
+        return { issuer, subject, key: this.remoteKeySet(connection, o.global_token_revocation_jwks_uri) };
+      }
       // The SAML signing certificate: Okta signs the JWT with the same key, and may omit the kid.
       const cert: X509Certificate = parseCertificate(o.signing_cert!);
       return { issuer, subject, key: cert.publicKey };
     }
     const issuer = o.issuer!;
-    const jwksUri = o.jwks_uri ?? (await this.discoverJwksUri(issuer));
-    return { issuer, subject: o.client_id!, key: this.remoteKeySet(jwksUri) };
+    const jwksUri = o.jwks_uri ?? (await this.discoverJwksUri(connection, issuer));
+    return { issuer, subject: o.client_id!, key: this.remoteKeySet(connection, jwksUri) };
   }
 
-  private async discoverJwksUri(issuer: string): Promise<string> {
+  /** OpenID Connect Discovery 1.0 §4: the jwks_uri it names goes through the same rules as a configured one. */
+  private async discoverJwksUri(connection: ConnectionEntity, issuer: string): Promise<string> {
     const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
     try {
-      const doc = await this.http.getJson<{ jwks_uri?: unknown }>(url);
-      if (typeof doc.jwks_uri !== 'string') throw new Error('no jwks_uri in the discovery document');
-      return doc.jwks_uri;
+      const doc = await this.http.getJson<unknown>(url, { maxBodyBytes: KEY_DOCUMENT_MAX_BYTES });
+      const jwksUri = typeof doc === 'object' && doc !== null ? (doc as { jwks_uri?: unknown }).jwks_uri : undefined;
+      if (typeof jwksUri !== 'string') throw new KeySetUnavailableException(url, 'the discovery document names no jwks_uri');
+      return jwksUri;
     } catch (err) {
-      this.log.warn(`discovery of ${url} failed: ${(err as Error).message}`);
-      throw invalidToken('the identity provider keys could not be obtained');
+      if (err instanceof OutboundRequestException || err instanceof UnsafeUrlException) {
+        throw this.unavailable(connection, new KeySetUnavailableException(url, err.message));
+      }
+      if (err instanceof KeySetUnavailableException) throw this.unavailable(connection, err);
+      throw err;
     }
   }
 
-  private remoteKeySet(uri: string): JWTVerifyGetKey {
-    return createRemoteJWKSet(new URL(uri), {
-      timeoutDuration: this.config.security.outboundTimeoutMs,
-      cooldownDuration: this.config.security.jwksCooldownSeconds * 1000,
-      cacheMaxAge: this.config.security.jwksCacheMaxAgeSeconds * 1000,
-      agent: this.http.nodeAgent(new URL(uri).protocol),
+  private remoteKeySet(connection: ConnectionEntity, uri: string): JWTVerifyGetKey {
+    const set = new RemoteKeySet(this.http, uri, {
+      cooldownMs: this.config.security.jwksCooldownSeconds * 1000,
+      maxAgeMs: this.config.security.jwksCacheMaxAgeSeconds * 1000,
     });
+    return async (header, token) => {
+      try {
+        return await set.getKey(header, token);
+      } catch (err) {
+        if (err instanceof KeySetUnavailableException) throw this.unavailable(connection, err);
+        throw err;
+      }
+    };
+  }
+
+  /** The detail to our log (at most once per connection per window), the one description to the caller. */
+  private unavailable(connection: ConnectionEntity, err: KeySetUnavailableException) {
+    const now = Date.now();
+    const entry = this.failureLog.get(connection.id);
+    if (entry && now - entry.since < FAILURE_LOG_WINDOW_MS) {
+      entry.suppressed++;
+    } else {
+      const earlier = entry?.suppressed ? ` (${entry.suppressed} more key-fetch failures not logged before this one)` : '';
+      this.log.warn(`keys of connection ${connection.name} could not be obtained: ${err.message.slice(0, 500)}${earlier}`);
+      if (this.failureLog.size >= 1024) this.failureLog.clear();
+      this.failureLog.set(connection.id, { since: now, suppressed: 0 });
+    }
+    return invalidToken(KEYS_UNAVAILABLE);
   }
 }
