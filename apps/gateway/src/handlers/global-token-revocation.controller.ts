@@ -1,10 +1,10 @@
 import { Controller, HttpCode, Logger, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { AcceptLogout, RevocationCommand } from '../revocation/accept-logout.usecase';
-import { ConnectionRateLimiter } from '../revocation/connection-rate-limiter';
-import { GtrException, invalidRequest } from '../revocation/gtr.exception';
-import { parseRevocationBody } from '../revocation/subject';
+import { AcceptLogout } from '../revocation/accept-logout.usecase';
+import { bearerChallenge, GtrException, invalidRequest } from '../revocation/gtr.exception';
+import { RevocationAttempt } from '../revocation/revocation-attempt';
+import { sourceOf } from '../revocation/source-address';
 
 const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -14,22 +14,22 @@ const BODY_LIMIT_BYTES = 16 * 1024;
 export class GlobalTokenRevocationController {
   private readonly log = new Logger(GlobalTokenRevocationController.name);
 
-  constructor(
-    private readonly acceptLogout: AcceptLogout,
-    private readonly rateLimiter: ConnectionRateLimiter,
-  ) {}
+  constructor(private readonly acceptLogout: AcceptLogout) {}
 
   @Post(':connectionName')
   @HttpCode(204)
   @ApiOperation({ summary: 'Global Token Revocation (draft-parecki-oauth-global-token-revocation)' })
   async revoke(@Param('connectionName') connectionName: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const origin = { ip: req.ip, user_agent: req.get('user-agent'), hostname: req.hostname };
+    const attempt: RevocationAttempt = {
+      connectionName,
+      source: sourceOf(req.ip),
+      origin: { ip: req.ip, user_agent: req.get('user-agent'), hostname: req.hostname },
+      bearer: bearerOf(req),
+      readBody: () => readJsonBody(req),
+      verified: false,
+    };
     try {
-      const wait = this.rateLimiter.take(connectionName);
-      if (wait > 0) throw new GtrException(429, 'rate_limited', 'too many revocation requests for this connection', wait);
-      const subject = parseRevocationBody(await readJsonBody(req));
-      const command: RevocationCommand = { connectionName, bearer: bearerOf(req), subject, origin };
-      const { requestId, userIds } = await this.acceptLogout.execute(command);
+      const { requestId, userIds } = await this.acceptLogout.execute(attempt);
       this.log.log({ requestId, connection: connectionName, users: userIds.length }, 'logout accepted');
       res.status(204).end();
     } catch (err) {
@@ -38,9 +38,9 @@ export class GlobalTokenRevocationController {
         res.status(500).json({ error: 'server_error', error_description: 'unexpected error' });
         return;
       }
-      // Logged before answering, so that whoever saw the answer can also find it in the log.
-      if (err.status !== 503) await this.acceptLogout.recordRejection({ connectionName, origin }, err);
-      if (err.status === 401) res.setHeader('WWW-Authenticate', `Bearer error="invalid_token", error_description="${err.description.replace(/"/g, "'")}"`);
+      // Logged (or counted) before answering, so that whoever saw the answer can also find it in the log.
+      await this.acceptLogout.recordRejection(attempt, err);
+      if (err.status === 401) res.setHeader('WWW-Authenticate', bearerChallenge(err.description));
       if (err.retryAfterSeconds) res.setHeader('Retry-After', String(err.retryAfterSeconds));
       res.setHeader('Cache-Control', 'no-store');
       res.status(err.status).json({ error: err.error, error_description: err.description });
@@ -63,10 +63,15 @@ async function readJsonBody(req: Request): Promise<unknown> {
   if (declared > BODY_LIMIT_BYTES) throw new GtrException(413, 'invalid_request', 'request body exceeds 16 KiB');
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > BODY_LIMIT_BYTES) throw new GtrException(413, 'invalid_request', 'request body exceeds 16 KiB');
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > BODY_LIMIT_BYTES) throw new GtrException(413, 'invalid_request', 'request body exceeds 16 KiB');
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof GtrException) throw err;
+    throw invalidRequest('the request body could not be read');
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));

@@ -1,144 +1,121 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, JWTPayload, ProtectedHeaderParameters } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
 import { LogoutRequested, Topics } from '@ulo/contracts';
 import { isTransient } from '@ulo/resilience';
-import { LogEventRecorder, OutboxRelay, OutboxWriter } from '@ulo/messaging';
+import { OutboxRelay, OutboxWriter } from '@ulo/messaging';
 import { ConnectionEntity } from '@ulo/persistence';
 import { universalLogoutEnabled } from '../management/connections/connection-options.policy';
-import { GtrException, invalidToken } from './gtr.exception';
+import { ConnectionDirectory } from './connection-directory';
+import { ConnectionRateLimiter } from './connection-rate-limiter';
+import { GtrException, invalidToken, notFound, rateLimited } from './gtr.exception';
 import { IdpKeysService } from './idp-keys.service';
+import { RejectionLog } from './rejection-log';
+import { RevocationAttempt } from './revocation-attempt';
 import { revocationPath } from './revocation-path';
-import { Subject } from './subject';
+import { parseRevocationBody } from './subject';
 import { SubjectResolverRepository } from './subject-resolver.repository';
 import { ASYMMETRIC_ALGS, checkClaims, checkHeader } from './token-rules';
+import { UnverifiedTrafficLimiter } from './unverified-traffic-limiter';
 
-export interface RevocationCommand {
-  connectionName: string;
-  bearer: string | null;
-  subject: Subject;
-  origin: { ip?: string; user_agent?: string; hostname?: string };
-}
+/** Used jtis this instance remembers, so that replays of one captured token cost no query and no rate-limit token. */
+const MAX_REMEMBERED_JTIS = 10_000;
 
-const CONNECTION_CACHE_MS = 1000;
+type VerifiedClaims = JWTPayload & { jti: string; exp: number };
 
 /**
- * SPEC §2: validates a Global Token Revocation request completely, then records it durably —
- * the replay marker, the request and its `logout-requested` event in one PostgreSQL transaction
- * (a transactional outbox) — before the 204. Nothing is changed for a rejected request.
+ * SPEC §2: validates a Global Token Revocation request completely, then records it durably — the
+ * replay marker, the request and its `logout-requested` event in one PostgreSQL statement (a
+ * transactional outbox) — before the 204. The checks run in this order, each answering one status:
+ *
+ *  1. the unverified-traffic limits of the request's source and of all sources     429
+ *  2. the connection named in the URL (a name no connection can have: no query)    404
+ *  3. Universal Logout enabled on it                                               403
+ *  4. the body: JSON (415, 413, 400), depth, the subject (SPEC §2 formats)         400
+ *  5. the token: header rules, key, signature, claims, jti not known used          401
+ *     — from here on the request is authenticated: it costs the unverified limits nothing
+ *  6. the connection's rate limit (GTR_RATE_LIMIT_*), verified requests only       429
+ *  7. the user; the jti is used up whatever the answer                             404 / 401 replay
+ *  8. the request and its event recorded with the jti                              204 / 401 replay
+ *
+ * A rejected request changes nothing but the log (and, from step 7, the replay store).
  */
 @Injectable()
 export class AcceptLogout {
   private readonly log = new Logger(AcceptLogout.name);
-  private readonly connections = new Map<string, { connection: ConnectionEntity | null; until: number }>();
+  private readonly usedJtis = new LRUCache<string, true>({ max: MAX_REMEMBERED_JTIS });
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dataSource: DataSource,
+    private readonly connections: ConnectionDirectory,
+    private readonly unverified: UnverifiedTrafficLimiter,
+    private readonly rateLimiter: ConnectionRateLimiter,
     private readonly keys: IdpKeysService,
     private readonly subjects: SubjectResolverRepository,
     private readonly outbox: OutboxWriter,
     private readonly relay: OutboxRelay,
-    private readonly logs: LogEventRecorder,
+    private readonly rejections: RejectionLog,
   ) {}
 
-  /**
-   * Connections are read at most once a second per name and instance: the hot path of a logout
-   * storm does not re-read a row that changes rarely (a change applies within the second).
-   */
-  private async findConnection(name: string): Promise<ConnectionEntity> {
-    const cached = this.connections.get(name);
-    if (cached && cached.until > Date.now()) return this.found(name, cached.connection);
-    const connection = await this.unlessDatabaseDown(() =>
-      this.dataSource.getRepository(ConnectionEntity).findOneBy({ name }),
-    );
-    if (this.connections.size > 10_000) this.connections.clear();
-    this.connections.set(name, { connection, until: Date.now() + CONNECTION_CACHE_MS });
-    return this.found(name, connection);
-  }
+  async execute(attempt: RevocationAttempt): Promise<{ requestId: string; userIds: string[] }> {
+    this.admit(attempt);
+    const connection = await this.connectionOf(attempt);
+    const subject = parseRevocationBody(await attempt.readBody());
+    const claims = await this.verifyToken(connection, attempt.bearer);
+    attempt.verified = true;
+    this.unverified.verified(attempt.source);
 
-  private found(name: string, connection: ConnectionEntity | null): ConnectionEntity {
-    if (!connection) throw new GtrException(404, 'not_found', `unknown connection "${name}"`);
-    return connection;
-  }
-
-  async execute(command: RevocationCommand): Promise<{ requestId: string; userIds: string[] }> {
-    const connection = await this.findConnection(command.connectionName);
-    if (!universalLogoutEnabled(connection.strategy, connection.options)) {
-      throw new GtrException(403, 'access_denied', `Universal Logout is not enabled on connection "${connection.name}"`);
+    const wait = this.rateLimiter.take(connection.id);
+    if (wait > 0) throw rateLimited('too many revocation requests for this connection', wait);
+    const userIds = await this.unlessDatabaseDown(() => this.subjects.resolve(connection, subject));
+    if (userIds.length === 0) {
+      await this.useUpJti(connection, claims);
+      throw notFound('no user matches the subject');
     }
-    const claims = await this.verifyToken(connection, command.bearer);
-    const userIds = await this.unlessDatabaseDown(() => this.subjects.resolve(connection, command.subject));
-    if (userIds.length === 0) throw new GtrException(404, 'not_found', 'no user matches the subject');
-
-    const requestId = randomUUID();
-    const event: LogoutRequested = {
-      requestId,
-      initiator: 'idp-logout',
-      userIds,
-      connection: { id: connection.id, name: connection.name },
-      sessions: { mode: 'all' },
-      refreshTokens: { mode: 'all' },
-      acceptedAt: new Date().toISOString(),
-    };
-    const message = this.outbox.event(Topics.logoutRequested, userIds[0], requestId, event);
-    // One statement, so one round trip and atomic without BEGIN/COMMIT: the replay marker
-    // (SPEC §2.5: a jti is accepted once per connection while the token could be valid), the
-    // request and its event are all written, or — for a replayed jti — none of them.
-    const recorded: { id: string }[] = await this.unlessDatabaseDown(() =>
-      this.dataSource.query(
-        `WITH fresh AS (
-           INSERT INTO seen_jtis (connection_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3))
-           ON CONFLICT DO NOTHING RETURNING jti
-         ), request AS (
-           INSERT INTO logout_requests (id, initiator, connection_id, connection_name, user_ids, payload, origin)
-           SELECT $4, 'idp-logout', $1, $5, $6, $7, $8 FROM fresh RETURNING id
-         )
-         INSERT INTO outbox (topic, message_key, value) SELECT $9, $10, $11 FROM request RETURNING id`,
-        [
-          connection.id,
-          claims.jti,
-          (claims.exp as number) + this.config.security.clockSkewSeconds,
-          requestId,
-          connection.name,
-          userIds,
-          JSON.stringify(event),
-          JSON.stringify(command.origin),
-          message.topic,
-          message.key,
-          message.value,
-        ],
-      ),
-    );
-    if (recorded.length === 0) throw invalidToken('jti has already been used');
-    this.relay.kick();
+    const requestId = await this.record(connection, claims, userIds, attempt);
     return { requestId, userIds };
   }
 
-  /** SPEC §5: `universal_logout_failed` for each rejected request. Best effort: never turns a 4xx into a 5xx. */
-  async recordRejection(command: Pick<RevocationCommand, 'connectionName' | 'origin'>, err: GtrException): Promise<void> {
-    try {
-      // One event, one statement: no transaction needed around it.
-      await this.logs.record(this.dataSource.manager, [
-        {
-          type: 'universal_logout_failed',
-          description: err.description,
-          connection: command.connectionName,
-          ip: command.origin.ip ?? null,
-          user_agent: command.origin.user_agent ?? null,
-          hostname: command.origin.hostname ?? null,
-          details: { error: err.error, error_description: err.description, response: { statusCode: err.status } },
-        },
-      ]);
-      this.relay.kick();
-    } catch (e) {
-      this.log.warn(`could not record a rejected revocation request: ${(e as Error).message}`);
-    }
+  /**
+   * SPEC §5: `universal_logout_failed` for each rejected request, within the log budget (RejectionLog).
+   * A request that ended without a verified token is charged to the unverified-traffic limits; a
+   * 503 is ours, not the caller's, and costs it nothing.
+   */
+  async recordRejection(attempt: RevocationAttempt, err: GtrException): Promise<void> {
+    if (err.status === 503) return;
+    if (!attempt.verified) this.unverified.failed(attempt.source);
+    await this.rejections.record(attempt, err);
   }
 
-  private async verifyToken(connection: ConnectionEntity, bearer: string | null): Promise<JWTPayload> {
+  // 1. SPEC §2 "Hostile traffic": junk is limited before any work, per source and overall.
+  private admit(attempt: RevocationAttempt): void {
+    const refused = this.unverified.admit(attempt.source);
+    if (!refused) return;
+    // Logged against the connection it names, if that is known without a query.
+    attempt.connection = this.connections.lastKnown(attempt.connectionName);
+    throw rateLimited(
+      refused.scope === 'source' ? 'too many unauthenticated requests from this address' : 'too many unauthenticated requests',
+      refused.wait,
+    );
+  }
+
+  // 2-3. SPEC §2: the connection in the URL exists and has Universal Logout enabled.
+  private async connectionOf(attempt: RevocationAttempt): Promise<ConnectionEntity> {
+    const connection = await this.unlessDatabaseDown(() => this.connections.find(attempt.connectionName));
+    if (!connection) throw notFound('unknown connection');
+    attempt.connection = connection;
+    if (!universalLogoutEnabled(connection.strategy, connection.options)) {
+      throw new GtrException(403, 'access_denied', `Universal Logout is not enabled on connection "${connection.name}"`);
+    }
+    return connection;
+  }
+
+  // 5. SPEC §2.1-2.5.
+  private async verifyToken(connection: ConnectionEntity, bearer: string | null): Promise<VerifiedClaims> {
     if (!bearer) throw invalidToken('a bearer token is required');
     let header: ProtectedHeaderParameters;
     try {
@@ -156,7 +133,9 @@ export class AcceptLogout {
       });
       payload = verified.payload;
     } catch (err) {
-      throw invalidToken(describeJoseError(err));
+      const description = describeJoseError(err);
+      if (description === KEYS_UNAVAILABLE) this.log.warn(`keys of connection ${connection.name}: ${(err as Error).message}`);
+      throw invalidToken(description);
     }
     checkClaims(payload, {
       issuer: anchor.issuer,
@@ -165,10 +144,76 @@ export class AcceptLogout {
       clockSkewSeconds: this.config.security.clockSkewSeconds,
       nowSeconds: Math.floor(Date.now() / 1000),
     });
-    return payload;
+    const claims = payload as VerifiedClaims;
+    // SPEC §2.5: a replay this instance has already seen is refused here, before it can spend the
+    // connection's rate limit; the database (steps 7-8) refuses the others.
+    if (this.usedJtis.has(jtiKey(connection, claims))) throw replayed();
+    return claims;
   }
 
-  /** SPEC §2: 503 with Retry-After when the request cannot be recorded; nothing half-done (one transaction). */
+  // 7. SPEC §2.5: every token whose signature and claims verified uses up its jti, whatever the answer.
+  private async useUpJti(connection: ConnectionEntity, claims: VerifiedClaims): Promise<void> {
+    const fresh: unknown[] = await this.unlessDatabaseDown(() =>
+      this.dataSource.query(`${INSERT_SEEN_JTI} RETURNING jti`, [connection.id, claims.jti, this.replayMarkerExpiry(claims)]),
+    );
+    this.remember(connection, claims);
+    if (fresh.length === 0) throw replayed();
+  }
+
+  // 8. One statement, so one round trip and atomic without BEGIN/COMMIT: the replay marker, the
+  // request and its event are all written, or — for a replayed jti — none of them.
+  private async record(connection: ConnectionEntity, claims: VerifiedClaims, userIds: string[], attempt: RevocationAttempt): Promise<string> {
+    const requestId = randomUUID();
+    const event: LogoutRequested = {
+      requestId,
+      initiator: 'idp-logout',
+      userIds,
+      connection: { id: connection.id, name: connection.name },
+      sessions: { mode: 'all' },
+      refreshTokens: { mode: 'all' },
+      acceptedAt: new Date().toISOString(),
+    };
+    const message = this.outbox.event(Topics.logoutRequested, userIds[0], requestId, event);
+    const recorded: { id: string }[] = await this.unlessDatabaseDown(() =>
+      this.dataSource.query(
+        `WITH fresh AS (${INSERT_SEEN_JTI} RETURNING jti),
+         request AS (
+           INSERT INTO logout_requests (id, initiator, connection_id, connection_name, user_ids, payload, origin)
+           SELECT $4, 'idp-logout', $1, $5, $6, $7, $8 FROM fresh RETURNING id
+         )
+         INSERT INTO outbox (topic, message_key, value) SELECT $9, $10, $11 FROM request RETURNING id`,
+        [
+          connection.id,
+          claims.jti,
+          this.replayMarkerExpiry(claims),
+          requestId,
+          connection.name,
+          userIds,
+          JSON.stringify(event),
+          JSON.stringify(attempt.origin),
+          message.topic,
+          message.key,
+          message.value,
+        ],
+      ),
+    );
+    this.remember(connection, claims);
+    if (recorded.length === 0) throw replayed();
+    this.relay.kick();
+    return requestId;
+  }
+
+  /** SPEC §2.5: the marker lives as long as the token could be valid: its own exp plus the skew (seconds). */
+  private replayMarkerExpiry(claims: VerifiedClaims): number {
+    return claims.exp + this.config.security.clockSkewSeconds;
+  }
+
+  private remember(connection: ConnectionEntity, claims: VerifiedClaims): void {
+    const ttl = this.replayMarkerExpiry(claims) * 1000 - Date.now();
+    if (ttl > 0) this.usedJtis.set(jtiKey(connection, claims), true, { ttl });
+  }
+
+  /** SPEC §2: 503 with Retry-After when the request cannot be recorded; nothing half-done (one statement). */
   private async unlessDatabaseDown<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
@@ -182,15 +227,28 @@ export class AcceptLogout {
   }
 }
 
+/**
+ * SPEC §2.5: a jti is accepted once per connection while a token carrying it could be valid. A
+ * marker whose token has expired (not yet swept) no longer counts: the jti may be used again.
+ * $1 connection id, $2 jti, $3 expiry (epoch seconds).
+ */
+const INSERT_SEEN_JTI = `INSERT INTO seen_jtis (connection_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3))
+  ON CONFLICT (connection_id, jti) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE seen_jtis.expires_at < now()`;
+
+const KEYS_UNAVAILABLE = 'the identity provider keys could not be obtained';
+const jtiKey = (connection: ConnectionEntity, claims: VerifiedClaims) => `${connection.id}\u0000${claims.jti}`;
+const replayed = () => invalidToken('jti has already been used');
+
+/** The 401 description of a failed verification; every failure to obtain keys reads the same (the detail goes to our log). */
 function describeJoseError(err: unknown): string {
+  if (err instanceof GtrException) return err.description;
   if (err instanceof joseErrors.JWTExpired) return 'token expired';
   if (err instanceof joseErrors.JWTClaimValidationFailed) return `claim "${err.claim}" is invalid: ${err.reason}`;
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature verification failed';
   if (err instanceof joseErrors.JWKSNoMatchingKey) return 'no key of the identity provider matches the token';
   if (err instanceof joseErrors.JWKSMultipleMatchingKeys) return 'several keys match the token; a kid is required';
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'alg is not allowed';
-  if (err instanceof joseErrors.JWKSTimeout) return 'the identity provider keys could not be fetched in time';
   if (err instanceof joseErrors.JWTInvalid || err instanceof joseErrors.JWSInvalid) return 'the bearer token is malformed';
-  if (err instanceof joseErrors.JOSEError) return `token rejected (${err.code})`;
-  return 'the identity provider keys could not be obtained';
+  if (err instanceof joseErrors.JOSENotSupported) return 'the token uses an unsupported algorithm or key';
+  return KEYS_UNAVAILABLE;
 }

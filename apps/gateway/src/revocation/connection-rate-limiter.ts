@@ -1,32 +1,29 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { TokenBucket } from './token-bucket';
 
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-}
+/** More connections than this share their buckets' memory: the least recently used bucket is dropped (a full one again). */
+const MAX_CONNECTIONS = 10_000;
 
 /**
  * A token bucket per connection (GTR_RATE_LIMIT_PER_SECOND, burst GTR_RATE_LIMIT_BURST), per
- * gateway instance. Returns 0 when the request may pass, else the seconds to wait.
+ * gateway instance. Only requests whose token verified reach it (SPEC §2 "Hostile traffic"), so
+ * its keys are ids of existing connections and junk cannot spend an IdP's budget.
  */
 @Injectable()
 export class ConnectionRateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new LRUCache<string, TokenBucket>({ max: MAX_CONNECTIONS });
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  take(connection: string, now = Date.now()): number {
-    const { perSecond, burst } = this.config.rateLimit;
-    const bucket = this.buckets.get(connection) ?? { tokens: burst, updatedAt: now };
-    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * perSecond);
-    bucket.updatedAt = now;
-    if (this.buckets.size > 10_000 && !this.buckets.has(connection)) this.buckets.clear();
-    this.buckets.set(connection, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
+  /** 0 when the request may pass, else the seconds to wait. */
+  take(connectionId: string, now = Date.now()): number {
+    let bucket = this.buckets.get(connectionId);
+    if (!bucket) {
+      bucket = new TokenBucket(this.config.rateLimit.perSecond, this.config.rateLimit.burst, now);
+      this.buckets.set(connectionId, bucket);
     }
-    return Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond));
+    return bucket.take(now);
   }
 }

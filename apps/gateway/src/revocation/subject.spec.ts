@@ -10,6 +10,10 @@ describe('GTR request body (SPEC §2)', () => {
       { sub_id: { format: 'aliases', identifiers: [{ format: 'email', email: 'a@b.c' }, { format: 'opaque', id: 'u1' }] } },
       { format: 'aliases', identifiers: [{ format: 'email', email: 'a@b.c' }, { format: 'opaque', id: 'u1' }] },
     ],
+    [
+      { sub_id: { format: 'aliases', identifiers: Array(20).fill({ format: 'opaque', id: 'u' }) } },
+      { format: 'aliases', identifiers: Array(20).fill({ format: 'opaque', id: 'u' }) },
+    ],
   ])('accepts %j', (body, expected) => {
     expect(parseRevocationBody(body)).toEqual(expected);
   });
@@ -34,7 +38,22 @@ describe('GTR request body (SPEC §2)', () => {
       /may not be nested/,
     ],
     ['bad alias member', { sub_id: { format: 'aliases', identifiers: [{ format: 'opaque' }] } }, /identifiers\[0\].id is required/],
-  ])('rejects %s with invalid_request', (_name, body, message) => {
+    // Hostile traffic (SPEC §2): prototype property names are no format and no member.
+    ...['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'].map(
+      (name) => [`format "${name}"`, { sub_id: { format: name } }, /unsupported subject format/],
+    ),
+    ...['constructor', '__proto__', 'toString', 'hasOwnProperty'].map(
+      (name) => [`member "${name}"`, JSON.parse(`{"sub_id":{"format":"opaque","id":"u","${name}":"x"}}`), /unknown member/],
+    ),
+    ['an alias with format "constructor"', { sub_id: { format: 'aliases', identifiers: [{ format: 'constructor' }] } }, /unsupported/],
+    ['sub_id given as an own __proto__ key only', JSON.parse('{"__proto__":{"sub_id":{"format":"opaque","id":"u"}}}'), /sub_id is required/],
+    ['more than 20 aliases', { sub_id: { format: 'aliases', identifiers: Array(21).fill({ format: 'opaque', id: 'u' }) } }, /at most 20/],
+    ['a member with NUL', { sub_id: { format: 'opaque', id: 'a\u0000b' } }, /control characters/],
+    ['a member with a line break', { sub_id: { format: 'iss_sub', iss: 'https://i\n', sub: 's' } }, /control characters/],
+    ['an overlong member', { sub_id: { format: 'opaque', id: 'u'.repeat(1025) } }, /longer than 1024/],
+    ['deep nesting', { sub_id: { format: 'opaque', id: 'u' }, x: JSON.parse('['.repeat(9) + ']'.repeat(9)) }, /nested too deeply/],
+    ['deep nesting in a member', { sub_id: { format: 'opaque', id: JSON.parse('{"a":'.repeat(20) + '1' + '}'.repeat(20)) } }, /nested too deeply/],
+  ] as [string, unknown, RegExp][])('rejects %s with invalid_request', (_name, body, message) => {
     expect(() => parseRevocationBody(body)).toThrow(message);
     try {
       parseRevocationBody(body);

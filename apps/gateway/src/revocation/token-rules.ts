@@ -2,6 +2,7 @@ import type { JWTPayload, ProtectedHeaderParameters } from 'jose';
 import { invalidToken } from './gtr.exception';
 
 export const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const REGISTERED_ALGS = new Set([...ASYMMETRIC_ALGS, 'none', 'HS256', 'HS384', 'HS512', 'ES256K']);
 const MAX_LIFETIME_SECONDS = 15 * 60;
 
 export interface Expectations {
@@ -16,18 +17,30 @@ type HeaderRule = (h: ProtectedHeaderParameters) => void;
 type ClaimRule = (p: JWTPayload, e: Expectations) => void;
 
 // GTR draft §3.3 / SPEC §2.1: typ, when present, is global-token-revocation+jwt (or plain JWT).
+// Header values are the caller's text: descriptions never quote them (they may reach a header).
 const typIsRevocationJwt: HeaderRule = (h) => {
   if (h.typ === undefined) return;
+  if (typeof h.typ !== 'string') throw invalidToken('unexpected typ');
   const typ = h.typ.toLowerCase().replace(/^application\//, '');
-  if (typ !== 'global-token-revocation+jwt' && typ !== 'jwt') throw invalidToken(`unexpected typ "${h.typ}"`);
+  if (typ !== 'global-token-revocation+jwt' && typ !== 'jwt') throw invalidToken('unexpected typ');
 };
 
 // SPEC §2.1: only asymmetric algorithms; `none` and HS* can be forged with public material.
+// Only a registered algorithm name (RFC 7518 §3.1) is quoted back.
 const algIsAsymmetric: HeaderRule = (h) => {
-  if (!ASYMMETRIC_ALGS.includes(h.alg ?? '')) throw invalidToken(`alg "${h.alg}" is not allowed`);
+  const alg: unknown = h.alg;
+  if (typeof alg === 'string' && ASYMMETRIC_ALGS.includes(alg)) return;
+  throw invalidToken(typeof alg === 'string' && REGISTERED_ALGS.has(alg) ? `alg "${alg}" is not allowed` : 'alg is not allowed');
 };
 
-const headerRules: HeaderRule[] = [typIsRevocationJwt, algIsAsymmetric];
+// RFC 7515 §4.1.4: kid is a string; ours are looked up in a key set, so it is short printable ASCII.
+const kidIsPrintable: HeaderRule = (h) => {
+  const kid: unknown = h.kid;
+  if (kid === undefined) return;
+  if (typeof kid !== 'string' || !/^[\x20-\x7e]{1,256}$/.test(kid)) throw invalidToken('kid is malformed');
+};
+
+const headerRules: HeaderRule[] = [typIsRevocationJwt, algIsAsymmetric, kidIsPrintable];
 
 // SPEC §2.2: iss equals the connection's expected issuer.
 const issMatches: ClaimRule = (p, e) => {
@@ -69,9 +82,11 @@ const lifetimeCapped: ClaimRule = (p) => {
   if ((p.exp as number) - (p.iat as number) > MAX_LIFETIME_SECONDS) throw invalidToken('token lifetime exceeds 15 minutes');
 };
 
-// SPEC §2.5: jti present (its uniqueness is checked when the request is recorded).
+// SPEC §2.5: jti present (its uniqueness is checked when the request is recorded); it is stored,
+// so it is text PostgreSQL accepts (no NUL) and short.
 const hasJti: ClaimRule = (p) => {
-  if (typeof p.jti !== 'string' || p.jti.length === 0 || p.jti.length > 256) throw invalidToken('jti is required');
+  if (typeof p.jti !== 'string' || p.jti.length === 0) throw invalidToken('jti is required');
+  if (p.jti.length > 256 || /[\u0000-\u001f\u007f]/.test(p.jti)) throw invalidToken('jti is malformed');
 };
 
 const claimRules: ClaimRule[] = [
