@@ -1,4 +1,4 @@
-import { decryptSecret } from '@ulo/security';
+import { SealedFor, decryptSecret } from '@ulo/security';
 import { signingSecretOf } from '@ulo/config';
 import { RunningGateway, startGateway } from './gateway.harness';
 
@@ -11,9 +11,18 @@ describe('Management API: log streams (SPEC §5, §6)', () => {
     sink: { httpEndpoint: 'https://siem.example.com/ingest', httpAuthorization: secret, ...sink },
     ...extra,
   });
-  /** The Authorization a stored sink holds, opened with the gateway's sealing secret. */
-  const authorizationIn = (sink: { httpAuthorizationSealed?: string }) =>
-    sink.httpAuthorizationSealed === undefined ? undefined : decryptSecret(sink.httpAuthorizationSealed, signingSecretOf(gw.config));
+  /** The Authorization a stored sink holds, opened with the gateway's sealing secret for its stream. */
+  const authorizationIn = (id: string, sink: { httpAuthorizationSealed?: string }) =>
+    sink.httpAuthorizationSealed === undefined
+      ? undefined
+      : decryptSecret(sink.httpAuthorizationSealed, signingSecretOf(gw.config), SealedFor.logStreamAuthorization(id));
+  /** The custom headers a stored sink holds, their values opened. */
+  const headersIn = (id: string, sink: { httpCustomHeaders: { header: string; valueSealed: string }[] }) =>
+    sink.httpCustomHeaders.map(({ header, valueSealed }) => ({
+      header,
+      value: decryptSecret(valueSealed, signingSecretOf(gw.config), SealedFor.logStreamHeader(id, header)),
+    }));
+  const sinkInDb = async (id: string) => (await gw.dataSource.query('SELECT sink FROM log_streams WHERE id = $1', [id]))[0].sink;
   const count = async () => (await gw.dataSource.query('SELECT count(*)::int AS n FROM log_streams'))[0].n as number;
 
   beforeAll(async () => {
@@ -27,8 +36,8 @@ describe('Management API: log streams (SPEC §5, §6)', () => {
     expect((await gw.api('POST', '/api/v2/log-streams', httpBody(), 'wrong')).status).toBe(401);
   });
 
-  it('creates an http stream with the defaults, and never returns its Authorization', async () => {
-    const res = await gw.api('POST', '/api/v2/log-streams', httpBody({ httpCustomHeaders: [{ header: 'X-Tenant', value: 'acme' }] }));
+  it('creates an http stream with the defaults, and never returns its Authorization nor a custom header value', async () => {
+    const res = await gw.api('POST', '/api/v2/log-streams', httpBody({ httpCustomHeaders: [{ header: 'X-Tenant', value: 'acme-k3y' }] }));
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       id: expect.stringMatching(/^lst_[A-Za-z0-9]{16}$/),
@@ -39,7 +48,7 @@ describe('Management API: log streams (SPEC §5, §6)', () => {
         httpEndpoint: 'https://siem.example.com/ingest',
         httpContentType: 'application/json',
         httpContentFormat: 'JSONARRAY',
-        httpCustomHeaders: [{ header: 'X-Tenant', value: 'acme' }],
+        httpCustomHeaders: [{ header: 'X-Tenant', value: '[redacted]' }],
       },
       filters: [],
       created_at: expect.any(String),
@@ -58,19 +67,27 @@ describe('Management API: log streams (SPEC §5, §6)', () => {
     const fetched = await gw.api('GET', `/api/v2/log-streams/${res.body.id}`);
     expect(fetched.body).toEqual(res.body);
     const listed = await gw.api('GET', '/api/v2/log-streams');
-    for (const body of [res.body, fetched.body, listed.body]) expect(JSON.stringify(body)).not.toContain(secret);
-    // Kept, to be sent verbatim, and only sealed at rest.
-    const [row] = await gw.dataSource.query('SELECT sink FROM log_streams WHERE id = $1', [res.body.id]);
-    expect(JSON.stringify(row.sink)).not.toContain(secret);
-    expect(row.sink).not.toHaveProperty('httpAuthorization');
-    expect(authorizationIn(row.sink)).toBe(secret);
+    expect(listed.body.log_streams).toEqual([res.body]);
+    for (const body of [res.body, fetched.body, listed.body]) {
+      expect(JSON.stringify(body)).not.toContain(secret);
+      expect(JSON.stringify(body)).not.toContain('acme-k3y');
+      expect(JSON.stringify(body)).not.toContain('Sealed');
+    }
+    // Kept, to be sent verbatim, and only sealed at rest, each value bound to this stream.
+    const sink = await sinkInDb(res.body.id);
+    expect(JSON.stringify(sink)).not.toContain(secret);
+    expect(JSON.stringify(sink)).not.toContain('acme-k3y');
+    expect(sink).not.toHaveProperty('httpAuthorization');
+    expect(authorizationIn(res.body.id, sink)).toBe(secret);
+    expect(headersIn(res.body.id, sink)).toEqual([{ header: 'X-Tenant', value: 'acme-k3y' }]);
+    expect(() => authorizationIn('lst_other', sink)).toThrow(/cannot be decrypted/);
   });
 
   it('creates a kafka stream with category filters, paused if asked', async () => {
     const res = await gw.api('POST', '/api/v2/log-streams', {
       name: 'downstream',
       type: 'kafka',
-      sink: { topic: 'siem.logouts' },
+      sink: { topic: 'logs.siem.logouts' },
       filters: [
         { type: 'category', name: 'auth.logout.success' },
         { type: 'category', name: 'auth.logout.fail' },
@@ -81,7 +98,7 @@ describe('Management API: log streams (SPEC §5, §6)', () => {
     expect(res.body).toMatchObject({
       type: 'kafka',
       status: 'paused',
-      sink: { topic: 'siem.logouts' },
+      sink: { topic: 'logs.siem.logouts' },
       filters: [
         { type: 'category', name: 'auth.logout.success' },
         { type: 'category', name: 'auth.logout.fail' },
@@ -105,6 +122,9 @@ describe('Management API: log streams (SPEC §5, §6)', () => {
     [httpBody({ topic: 'x' }), /sink.topic is not a member of an http sink/],
     [{ name: 'k', type: 'kafka', sink: { topic: 'bad topic' } }, /sink.topic must be 1 to 249 letters/],
     [{ name: 'k', type: 'kafka', sink: { topic: 'ulo.log-events' } }, /one of the service's own topics/],
+    [{ name: 'k', type: 'kafka', sink: { topic: 'siem.logouts' } }, /sink.topic must start with \\"logs.\\" \(LOG_STREAM_KAFKA_TOPIC_PREFIX\)/],
+    [{ name: 'k', type: 'kafka', sink: { topic: 'prod.logout-requested.v1' } }, /must start with \\"logs.\\"/],
+    [httpBody({ httpCustomHeaders: [{ header: 'X-Api-Key', value: '[redacted]' }] }), /placeholder GET shows/],
     [{ name: 'k', type: 'kafka', sink: {} }, /sink.topic is required/],
     [httpBody({}, { filters: [{ type: 'category', name: 'auth.login.success' }] }), /filters\[0\].name must be one of/],
     [httpBody({}, { filters: 'auth.logout.fail' }), /filters must be an array/],
@@ -128,25 +148,128 @@ describe('Management API: log streams (SPEC §5, §6)', () => {
   it('patches the sink member by member, keeping the Authorization unless replaced or removed', async () => {
     const { body: created } = await gw.api('POST', '/api/v2/log-streams', httpBody());
     const path = `/api/v2/log-streams/${created.id}`;
-    const sinkInDb = async () => (await gw.dataSource.query('SELECT sink FROM log_streams WHERE id = $1', [created.id]))[0].sink;
 
     const patched = await gw.api('PATCH', path, { name: 'SIEM (lines)', sink: { httpContentFormat: 'JSONLINES' } });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ name: 'SIEM (lines)', sink: { httpEndpoint: 'https://siem.example.com/ingest', httpContentFormat: 'JSONLINES' } });
-    expect(authorizationIn(await sinkInDb())).toBe(secret);
+    expect(authorizationIn(created.id, await sinkInDb(created.id))).toBe(secret);
 
     expect((await gw.api('PATCH', path, { sink: { httpAuthorization: 'Basic bmV3' } })).status).toBe(200);
-    expect(authorizationIn(await sinkInDb())).toBe('Basic bmV3');
+    expect(authorizationIn(created.id, await sinkInDb(created.id))).toBe('Basic bmV3');
     expect((await gw.api('PATCH', path, { sink: { httpAuthorization: null } })).status).toBe(200);
-    expect(await sinkInDb()).not.toHaveProperty('httpAuthorization');
-    expect(await sinkInDb()).not.toHaveProperty('httpAuthorizationSealed');
+    expect(await sinkInDb(created.id)).not.toHaveProperty('httpAuthorization');
+    expect(await sinkInDb(created.id)).not.toHaveProperty('httpAuthorizationSealed');
 
     const bad = await gw.api('PATCH', path, { sink: { httpEndpoint: 'http://siem.example.com' } });
     expect(bad.status).toBe(400);
-    expect((await sinkInDb()).httpEndpoint).toBe('https://siem.example.com/ingest');
+    expect((await sinkInDb(created.id)).httpEndpoint).toBe('https://siem.example.com/ingest');
     // The type stays: a kafka member does not belong to an http sink.
     expect((await gw.api('PATCH', path, { sink: { topic: 'x' } })).status).toBe(400);
     expect((await gw.api('PATCH', path, { type: 'kafka' })).status).toBe(400);
+  });
+
+  describe('secrets stay put (SPEC §6): a new endpoint needs the credentials again', () => {
+    const headers = [
+      { header: 'X-Api-Key', value: 'k-123' },
+      { header: 'X-Tenant', value: 'acme' },
+    ];
+    const create = async () => (await gw.api('POST', '/api/v2/log-streams', httpBody({ httpCustomHeaders: headers }))).body as { id: string };
+
+    it.each([
+      [{ httpEndpoint: 'https://attacker.example.com/in' }, /give sink.httpAuthorization \(null removes it\) and sink.httpCustomHeaders with their values/],
+      [{ httpEndpoint: 'https://attacker.example.com/in', httpAuthorization: 'Bearer mine' }, /give sink.httpCustomHeaders with their values \(\[\] removes them\) again/],
+      [{ httpEndpoint: 'https://attacker.example.com/in', httpCustomHeaders: [] }, /give sink.httpAuthorization \(null removes it\) again/],
+      [{ httpEndpoint: 'https://attacker.example.com/in', httpContentFormat: 'JSONLINES' }, /changing sink.httpEndpoint sends the stream's credentials elsewhere/],
+    ])('refuses %j with 400 and changes nothing', async (change, message) => {
+      const { id } = await create();
+      const before = await sinkInDb(id);
+      const res = await gw.api('PATCH', `/api/v2/log-streams/${id}`, { name: 'renamed', sink: change });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(message) });
+      expect(await sinkInDb(id)).toEqual(before);
+      expect((await gw.api('GET', `/api/v2/log-streams/${id}`)).body.name).toBe('SIEM');
+    });
+
+    it('moves the stream when every secret is given again, sealed anew for it', async () => {
+      const { id } = await create();
+      const res = await gw.api('PATCH', `/api/v2/log-streams/${id}`, {
+        sink: { httpEndpoint: 'https://siem2.example.com/in', httpAuthorization: 'Bearer new', httpCustomHeaders: [{ header: 'X-Api-Key', value: 'k-456' }] },
+      });
+      expect(res.status).toBe(200);
+      expect(res.body.sink).toEqual({
+        httpEndpoint: 'https://siem2.example.com/in',
+        httpContentType: 'application/json',
+        httpContentFormat: 'JSONARRAY',
+        httpCustomHeaders: [{ header: 'X-Api-Key', value: '[redacted]' }],
+      });
+      const sink = await sinkInDb(id);
+      expect(authorizationIn(id, sink)).toBe('Bearer new');
+      expect(headersIn(id, sink)).toEqual([{ header: 'X-Api-Key', value: 'k-456' }]);
+    });
+
+    it('moves the stream with its secrets removed when asked (null, [])', async () => {
+      const { id } = await create();
+      const res = await gw.api('PATCH', `/api/v2/log-streams/${id}`, {
+        sink: { httpEndpoint: 'https://siem2.example.com/in', httpAuthorization: null, httpCustomHeaders: [] },
+      });
+      expect(res.status).toBe(200);
+      const sink = await sinkInDb(id);
+      expect(sink).not.toHaveProperty('httpAuthorizationSealed');
+      expect(sink.httpCustomHeaders).toEqual([]);
+      expect(sink.httpEndpoint).toBe('https://siem2.example.com/in');
+    });
+
+    it('keeps the secrets through changes that do not move the stream, the same endpoint given again included', async () => {
+      const { id } = await create();
+      const before = await sinkInDb(id);
+      const res = await gw.api('PATCH', `/api/v2/log-streams/${id}`, {
+        sink: { httpEndpoint: 'https://siem.example.com/ingest', httpContentFormat: 'JSONOBJECT', httpContentType: 'application/x-ndjson' },
+      });
+      expect(res.status).toBe(200);
+      const sink = await sinkInDb(id);
+      expect(sink.httpAuthorizationSealed).toBe(before.httpAuthorizationSealed);
+      expect(sink.httpCustomHeaders).toEqual(before.httpCustomHeaders);
+      expect(sink).toMatchObject({ httpContentFormat: 'JSONOBJECT', httpContentType: 'application/x-ndjson' });
+
+      // New header values alone replace the headers; the Authorization stays.
+      expect((await gw.api('PATCH', `/api/v2/log-streams/${id}`, { sink: { httpCustomHeaders: [{ header: 'X-Only', value: 'one' }] } })).status).toBe(200);
+      expect(headersIn(id, await sinkInDb(id))).toEqual([{ header: 'X-Only', value: 'one' }]);
+      expect(authorizationIn(id, await sinkInDb(id))).toBe(secret);
+    });
+
+    it('lets a stream without secrets move freely', async () => {
+      const { body } = await gw.api('POST', '/api/v2/log-streams', { name: 'open', type: 'http', sink: { httpEndpoint: 'https://siem.example.com/open' } });
+      const res = await gw.api('PATCH', `/api/v2/log-streams/${body.id}`, { sink: { httpEndpoint: 'https://siem2.example.com/open' } });
+      expect(res.status).toBe(200);
+      expect(res.body.sink.httpEndpoint).toBe('https://siem2.example.com/open');
+    });
+
+    it('seals, when the sink is next changed, the values a version before sealing kept in the clear', async () => {
+      const { id } = await create();
+      await gw.dataSource.query(
+        `UPDATE log_streams SET sink = sink - 'httpAuthorizationSealed' || '{"httpAuthorization": "Bearer clear", "httpCustomHeaders": [{"header": "X-Old", "value": "clear-v"}]}'::jsonb WHERE id = $1`,
+        [id],
+      );
+      const shown = await gw.api('GET', `/api/v2/log-streams/${id}`);
+      expect(shown.body.sink.httpCustomHeaders).toEqual([{ header: 'X-Old', value: '[redacted]' }]);
+      expect(JSON.stringify(shown.body)).not.toMatch(/clear-v|Bearer clear/);
+      expect((await gw.api('PATCH', `/api/v2/log-streams/${id}`, { sink: { httpContentFormat: 'JSONLINES' } })).status).toBe(200);
+      const sink = await sinkInDb(id);
+      expect(JSON.stringify(sink)).not.toMatch(/clear-v|Bearer clear/);
+      expect(authorizationIn(id, sink)).toBe('Bearer clear');
+      expect(headersIn(id, sink)).toEqual([{ header: 'X-Old', value: 'clear-v' }]);
+    });
+
+    it("checks a kafka stream's new topic against the stream prefix", async () => {
+      const { body } = await gw.api('POST', '/api/v2/log-streams', { name: 'k', type: 'kafka', sink: { topic: 'logs.one' } });
+      const outside = await gw.api('PATCH', `/api/v2/log-streams/${body.id}`, { sink: { topic: 'ulo.logout-requested.v1' } });
+      expect(outside.status).toBe(400);
+      expect(outside.body.message).toMatch(/one of the service's own topics/);
+      expect((await gw.api('PATCH', `/api/v2/log-streams/${body.id}`, { sink: { topic: 'elsewhere.two' } })).status).toBe(400);
+      const moved = await gw.api('PATCH', `/api/v2/log-streams/${body.id}`, { sink: { topic: 'logs.two' } });
+      expect(moved.status).toBe(200);
+      expect(moved.body.sink).toEqual({ topic: 'logs.two' });
+    });
   });
 
   it('pauses, and reactivates a suspended stream with a fresh failure count', async () => {

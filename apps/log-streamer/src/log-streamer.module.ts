@@ -52,7 +52,11 @@ export class LogStreamerModule {
           provide: LogSinks,
           inject: [SafeHttpClient, KAFKA, APP_CONFIG],
           useFactory: (http: SafeHttpClient, kafka: Kafka, c: AppConfig) =>
-            new LogSinks(new HttpLogSink(http, new SealedSecrets(signingSecretOf(c))), new KafkaLogSink(kafka), http),
+            new LogSinks(
+              new HttpLogSink(http, new SealedSecrets(signingSecretOf(c))),
+              new KafkaLogSink(kafka, c.logStreams.kafkaCreateTopics),
+              http,
+            ),
         },
       ],
     };

@@ -9,7 +9,8 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 const httpUrl = z
   .string()
   .url()
-  .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http(s) URL');
+  // After a failed .url() zod still runs the refinement: it must not throw on a non-URL.
+  .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http(s) URL');
 
 /** SPEC §1: every variable the processes read, with the contract's defaults. */
 export const envSchema = z.object({
@@ -35,8 +36,10 @@ export const envSchema = z.object({
   ALLOW_PRIVATE_NETWORK_URLS: bool.default('false'),
   CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Encrypts the back-channel signing keys at rest; required in production, see README. */
+  /** Encrypts secrets at rest (signing keys, log stream credentials); required in production, see README. */
   SIGNING_KEY_ENCRYPTION_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Read by `npm run secrets:reseal` only: the secret the stored values are sealed under now. */
+  SIGNING_KEY_ENCRYPTION_SECRET_OLD: z.string().min(16, 'must be at least 16 characters').optional(),
   GTR_RATE_LIMIT_PER_SECOND: positiveInt(200),
   GTR_RATE_LIMIT_BURST: positiveInt(400),
   /**
@@ -102,7 +105,29 @@ export const envSchema = z.object({
   /** Prometheus metrics of the log-streamer (GET /metrics); port 0: any free port. */
   LOG_STREAMER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   LOG_STREAMER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Every kafka log stream's topic starts with it (SPEC §5 sink.topic), so that a stream cannot
+   * publish into this deployment's own topics or another deployment's.
+   */
+  LOG_STREAM_KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'must be 1 to 200 letters, digits, ".", "_" or "-"')
+    .refine((p) => !p.startsWith('__'), 'must not start with "__" (Kafka internal topics)')
+    .default('logs.'),
+  /** true: the log-streamer creates a missing stream topic; false: a missing topic is a failed delivery. */
+  LOG_STREAM_KAFKA_CREATE_TOPICS: bool.default('false'),
 });
+
+/**
+ * Messages that never quote the rejected value: a configuration error goes to stderr and to log
+ * collectors, and the value may be a secret (SIGNING_KEY_ENCRYPTION_SECRET, a password in
+ * DATABASE_URL). zod's own enum message would quote it.
+ */
+const withoutValues: z.ZodErrorMap = (issue, ctx) => {
+  if (issue.code === z.ZodIssueCode.invalid_enum_value) return { message: `must be one of: ${issue.options.join(', ')}` };
+  if (issue.code === z.ZodIssueCode.invalid_type) return { message: `must be a ${issue.expected}` };
+  return { message: ctx.defaultError };
+};
 
 
 export interface AppConfig {
@@ -121,6 +146,8 @@ export interface AppConfig {
     allowPrivateNetworkUrls: boolean;
     clockSkewSeconds: number;
     signingKeyEncryptionSecret?: string;
+    /** SIGNING_KEY_ENCRYPTION_SECRET_OLD: read by the re-seal command only. */
+    previousSigningKeyEncryptionSecret?: string;
     jwksCooldownSeconds: number;
     jwksCacheMaxAgeSeconds: number;
     outboundTimeoutMs: number;
@@ -159,19 +186,25 @@ export interface AppConfig {
     fanoutSweepIntervalMs: number;
     metricsPort: number;
     metricsHost: string;
+    /** LOG_STREAM_KAFKA_TOPIC_PREFIX */
+    kafkaTopicPrefix: string;
+    /** LOG_STREAM_KAFKA_CREATE_TOPICS */
+    kafkaCreateTopics: boolean;
   };
 }
 
 export class InvalidConfigException extends Error {}
 
-/** Parses the environment once; the first invalid variable is reported by name. */
+/**
+ * Parses the environment once; the first invalid variable is reported by name, never with its
+ * value (SPEC §1).
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = envSchema.safeParse(present);
+  const parsed = envSchema.safeParse(present, { errorMap: withoutValues });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const key = String(issue.path[0]);
-    throw new InvalidConfigException(`invalid configuration: ${key} ${issue.message} (got ${JSON.stringify(env[key])})`);
+    throw new InvalidConfigException(`invalid configuration: ${String(issue.path[0])} ${issue.message}`);
   }
   const e = parsed.data;
   return {
@@ -194,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       allowPrivateNetworkUrls: e.ALLOW_PRIVATE_NETWORK_URLS,
       clockSkewSeconds: e.CLOCK_SKEW_SECONDS,
       signingKeyEncryptionSecret: e.SIGNING_KEY_ENCRYPTION_SECRET,
+      previousSigningKeyEncryptionSecret: e.SIGNING_KEY_ENCRYPTION_SECRET_OLD,
       jwksCooldownSeconds: e.JWKS_COOLDOWN_SECONDS,
       jwksCacheMaxAgeSeconds: e.JWKS_CACHE_MAX_AGE_SECONDS,
       outboundTimeoutMs: e.OUTBOUND_TIMEOUT_MS,
@@ -230,6 +264,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       fanoutSweepIntervalMs: e.LOG_STREAM_FANOUT_SWEEP_INTERVAL_MS,
       metricsPort: e.LOG_STREAMER_METRICS_PORT,
       metricsHost: e.LOG_STREAMER_METRICS_HOST,
+      kafkaTopicPrefix: e.LOG_STREAM_KAFKA_TOPIC_PREFIX,
+      kafkaCreateTopics: e.LOG_STREAM_KAFKA_CREATE_TOPICS,
     },
   };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createPrivateKey, KeyObject } from 'node:crypto';
 import { exportJWK, exportPKCS8, generateKeyPair, JWK } from 'jose';
 import { DataSource } from 'typeorm';
-import { decryptSecretAsync, encryptSecretAsync } from './key-encryption';
+import { SealedFor, decryptSecretAsync, encryptSecretAsync } from './key-encryption';
 
 export interface PublicSigningKey {
   kid: string;
@@ -112,7 +112,11 @@ export class SigningKeyStore {
     if (!row) throw new Error('no current signing key');
     let key = this.decrypted.get(row.kid);
     if (!key) {
-      key = { kid: row.kid, alg: row.alg, privateKey: createPrivateKey(await decryptSecretAsync(row.private_key_encrypted, this.secret)) };
+      key = {
+        kid: row.kid,
+        alg: row.alg,
+        privateKey: createPrivateKey(await decryptSecretAsync(row.private_key_encrypted, this.secret, SealedFor.signingKey(row.kid))),
+      };
       this.decrypted.set(row.kid, key);
     }
     this.cached = { key, until: Date.now() + CACHE_MS };
@@ -123,6 +127,6 @@ export class SigningKeyStore {
     const { publicKey, privateKey } = await generateKeyPair(ALG, { extractable: true, modulusLength: 2048 });
     const kid = randomUUID();
     const jwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
-    return { kid, jwk, sealed: await encryptSecretAsync(await exportPKCS8(privateKey), this.secret) };
+    return { kid, jwk, sealed: await encryptSecretAsync(await exportPKCS8(privateKey), this.secret, SealedFor.signingKey(kid)) };
   }
 }

@@ -1,5 +1,5 @@
 import type { LogStreamEnvelope } from '@ulo/contracts';
-import { OutboundRequestException, SafeHttpClient, SealedSecrets, encryptSecret } from '@ulo/security';
+import { OutboundRequestException, SafeHttpClient, SealedFor, SealedSecrets, encryptSecret } from '@ulo/security';
 import { HttpLogSink } from './http-log.sink';
 import { LogSinkException, SinkTarget } from './log-sink';
 
@@ -40,7 +40,7 @@ describe('HttpLogSink (SPEC §5 http sink)', () => {
 
   it('sends the Authorization verbatim, the content type and the custom headers', async () => {
     const { http, calls } = client([200]);
-    const sealed = encryptSecret('Splunk abc', SECRET);
+    const sealed = encryptSecret('Splunk abc', SECRET, SealedFor.logStreamAuthorization('lst_1'));
     const delivered = await sinkOf(http).deliver(target('JSONARRAY', { httpAuthorizationSealed: sealed }), envelopes, later());
     expect(delivered).toBe(4);
     expect(calls).toHaveLength(1);
@@ -56,13 +56,36 @@ describe('HttpLogSink (SPEC §5 http sink)', () => {
 
   it('fails the delivery, sending nothing, when the Authorization was sealed under another secret', async () => {
     const { http, calls } = client([200]);
-    const sealed = encryptSecret('Splunk abc', 'a different sealing secret');
+    const sealed = encryptSecret('Splunk abc', 'a different sealing secret', SealedFor.logStreamAuthorization('lst_1'));
     const failure = await sinkOf(http)
       .deliver(target('JSONARRAY', { httpAuthorizationSealed: sealed }), envelopes, later())
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(LogSinkException);
     expect((failure as LogSinkException).message).toMatch(/Authorization cannot be used: the secret cannot be decrypted/);
     expect((failure as LogSinkException).delivered).toBe(0);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('opens custom header values sealed for this stream and header', async () => {
+    const { http, calls } = client([200]);
+    const httpCustomHeaders = [
+      { header: 'X-Api-Key', valueSealed: encryptSecret('k-123', SECRET, SealedFor.logStreamHeader('lst_1', 'x-api-key')) },
+      { header: 'X-Tenant', value: 'legacy in the clear' },
+    ];
+    await sinkOf(http).deliver(target('JSONARRAY', { httpCustomHeaders }), envelopes, later());
+    expect(calls[0].headers).toMatchObject({ 'x-api-key': 'k-123', 'x-tenant': 'legacy in the clear' });
+  });
+
+  it('sends nothing when a sealed value belongs to another stream (copied between records)', async () => {
+    const { http, calls } = client([200]);
+    const copied = encryptSecret('Splunk abc', SECRET, SealedFor.logStreamAuthorization('lst_other'));
+    await expect(sinkOf(http).deliver(target('JSONARRAY', { httpAuthorizationSealed: copied }), envelopes, later())).rejects.toThrow(
+      /Authorization cannot be used: the secret cannot be decrypted/,
+    );
+    const header = [{ header: 'X-Api-Key', valueSealed: encryptSecret('k-123', SECRET, SealedFor.logStreamHeader('lst_1', 'x-other')) }];
+    await expect(sinkOf(http).deliver(target('JSONARRAY', { httpCustomHeaders: header }), envelopes, later())).rejects.toThrow(
+      /header X-Api-Key cannot be used/,
+    );
     expect(calls).toHaveLength(0);
   });
 

@@ -1,6 +1,6 @@
 import type { LogStreamEnvelope } from '@ulo/contracts';
 import type { HttpLogStreamSink } from '@ulo/persistence';
-import { OutboundRequestException, SafeHttpClient, SealedSecrets, UnsafeUrlException } from '@ulo/security';
+import { OutboundRequestException, SafeHttpClient, SealedFor, SealedSecrets, UnsafeUrlException } from '@ulo/security';
 import { httpBodiesOf } from './http-batch.format';
 import { LogSink, LogSinkException, SinkTarget } from './log-sink';
 
@@ -17,11 +17,17 @@ export class HttpLogSink implements LogSink {
   async deliver(target: SinkTarget, batch: LogStreamEnvelope[], deadline: number): Promise<number> {
     const sink = target.sink as HttpLogStreamSink;
     const headers: Record<string, string> = {};
-    for (const { header, value } of sink.httpCustomHeaders ?? []) headers[header.toLowerCase()] = value;
+    for (const { header, value, valueSealed } of sink.httpCustomHeaders ?? []) {
+      // Sealed, bound to this stream and header; a stream written before sealing holds it in the clear.
+      const plain = valueSealed ? await this.opened(valueSealed, SealedFor.logStreamHeader(target.id, header), `header ${header}`) : value;
+      if (plain !== undefined) headers[header.toLowerCase()] = plain;
+    }
     headers['content-type'] = sink.httpContentType;
     headers['user-agent'] = 'universal-logout-log-streamer';
     // Sent exactly as configured: "Bearer …", "Basic …" or a bare token (SPEC §5).
-    const authorization = await this.authorizationOf(sink);
+    const authorization = sink.httpAuthorizationSealed
+      ? await this.opened(sink.httpAuthorizationSealed, SealedFor.logStreamAuthorization(target.id), 'Authorization')
+      : sink.httpAuthorization;
     if (authorization) headers.authorization = authorization;
 
     let delivered = 0;
@@ -49,13 +55,11 @@ export class HttpLogSink implements LogSink {
     return delivered;
   }
 
-  /** Stored sealed; a stream written before sealing may still hold it in the clear. */
-  private async authorizationOf(sink: HttpLogStreamSink): Promise<string | undefined> {
-    if (!sink.httpAuthorizationSealed) return sink.httpAuthorization;
+  private async opened(sealed: string, purpose: string, what: string): Promise<string> {
     try {
-      return await this.secrets.open(sink.httpAuthorizationSealed);
+      return await this.secrets.open(sealed, purpose);
     } catch (err) {
-      throw new LogSinkException(`the stream's Authorization cannot be used: ${(err as Error).message}`, 0);
+      throw new LogSinkException(`the stream's ${what} cannot be used: ${(err as Error).message}`, 0);
     }
   }
 }

@@ -7,8 +7,9 @@ import { LogSink, LogSinkException, SinkTarget } from './log-sink';
 
 /**
  * SPEC §5 `type: "kafka"`: re-publishes the stream's events to `sink.topic`, key `log_id`, value
- * the envelope `{"log_id", "data"}`, with acks from all in-sync replicas. The topic is created
- * when missing (the broker does not auto-create).
+ * the envelope `{"log_id", "data"}`, with acks from all in-sync replicas. A missing topic is
+ * created only when LOG_STREAM_KAFKA_CREATE_TOPICS is true (the broker does not auto-create);
+ * otherwise it is a failed delivery, retried like any other until someone creates the topic.
  */
 export class KafkaLogSink implements LogSink {
   private readonly log = new Logger(KafkaLogSink.name);
@@ -16,7 +17,10 @@ export class KafkaLogSink implements LogSink {
   private connecting: Promise<Producer> | null = null;
   private readonly knownTopics = new Set<string>();
 
-  constructor(private readonly kafka: Kafka) {}
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly createTopics = false,
+  ) {}
 
   async deliver(target: SinkTarget, batch: LogStreamEnvelope[]): Promise<number> {
     const { topic } = target.sink as KafkaLogStreamSink;
@@ -60,8 +64,22 @@ export class KafkaLogSink implements LogSink {
 
   private async ensureTopic(topic: string): Promise<void> {
     if (this.knownTopics.has(topic)) return;
-    const created = await createTopicsIfMissing(this.kafka, [{ topic, numPartitions: TopicPartitions[Topics.logEvents] }]);
-    if (created.length) this.log.log(`created topic ${topic} for log streams`);
+    if (this.createTopics) {
+      const created = await createTopicsIfMissing(this.kafka, [{ topic, numPartitions: TopicPartitions[Topics.logEvents] }]);
+      if (created.length) this.log.log(`created topic ${topic} for log streams`);
+    } else if (!(await this.exists(topic))) {
+      throw new Error('the topic does not exist; create it, or set LOG_STREAM_KAFKA_CREATE_TOPICS=true');
+    }
     this.knownTopics.add(topic);
+  }
+
+  private async exists(topic: string): Promise<boolean> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return (await admin.listTopics()).includes(topic);
+    } finally {
+      await admin.disconnect();
+    }
   }
 }

@@ -5,6 +5,17 @@ export type LogStreamStatus = 'active' | 'paused' | 'suspended';
 export type HttpContentFormat = 'JSONARRAY' | 'JSONLINES' | 'JSONOBJECT';
 
 /**
+ * A custom header as stored: its value is a secret too (API keys travel there), sealed in
+ * `valueSealed`; `value` holds it in the clear only in rows written before values were sealed
+ * (`npm run secrets:reseal` seals those).
+ */
+export interface HttpCustomHeader {
+  header: string;
+  value?: string;
+  valueSealed?: string;
+}
+
+/**
  * SPEC §5 `type: "http"`. The Authorization header is a secret: sent verbatim, never returned,
  * stored sealed (`httpAuthorizationSealed`, under SIGNING_KEY_ENCRYPTION_SECRET).
  */
@@ -15,7 +26,7 @@ export interface HttpLogStreamSink {
   httpAuthorizationSealed?: string;
   httpContentType: string;
   httpContentFormat: HttpContentFormat;
-  httpCustomHeaders: { header: string; value: string }[];
+  httpCustomHeaders: HttpCustomHeader[];
 }
 
 /** SPEC §5 `type: "kafka"`: the topic the filtered events are re-published to. */

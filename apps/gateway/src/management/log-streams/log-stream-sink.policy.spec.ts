@@ -48,6 +48,10 @@ describe('log stream sinks and filters (SPEC §5, URL rules of SPEC §4)', () =>
         /appears more than once/,
       ],
       [{ httpEndpoint: 'https://siem.example.com', httpCustomHeaders: [{ header: 'X-A' }] }, /value must be a non-empty string/],
+      [
+        { httpEndpoint: 'https://siem.example.com', httpCustomHeaders: [{ header: 'X-A', value: '[redacted]' }] },
+        /httpCustomHeaders\[0\].value is the "\[redacted\]" placeholder GET shows/,
+      ],
     ])('refuses %j', (sink, message) => {
       expect(() => validateHttpSink(sink, false)).toThrow(InvalidLogStreamException);
       expect(() => validateHttpSink(sink, false)).toThrow(message);
@@ -59,21 +63,32 @@ describe('log stream sinks and filters (SPEC §5, URL rules of SPEC §4)', () =>
   });
 
   describe('kafka sink', () => {
-    it('accepts a legal topic name', () => {
-      expect(validateKafkaSink({ topic: 'siem.logout-events' }, 'ulo.')).toEqual({ topic: 'siem.logout-events' });
+    const rules = { topicPrefix: 'ulo.', streamTopicPrefix: 'logs.' };
+
+    it('accepts a legal topic name under the stream prefix', () => {
+      expect(validateKafkaSink({ topic: 'logs.siem.logout-events' }, rules)).toEqual({ topic: 'logs.siem.logout-events' });
     });
 
     it.each([
       [{}, /sink.topic is required/],
-      [{ topic: 'has space' }, /letters, digits/],
-      [{ topic: 'x'.repeat(250) }, /1 to 249/],
+      [{ topic: 'logs.has space' }, /letters, digits/],
+      [{ topic: `logs.${'x'.repeat(245)}` }, /1 to 249/],
       [{ topic: '..' }, /1 to 249/],
       [{ topic: '__consumer_offsets' }, /internal/],
       [{ topic: 'ulo.log-events' }, /one of the service's own topics/],
       [{ topic: 'ulo.logout-requested.v1' }, /one of the service's own topics/],
+      [{ topic: 'siem.logout-events' }, /sink.topic must start with "logs." \(LOG_STREAM_KAFKA_TOPIC_PREFIX\)/],
+      [{ topic: 'other-deployment.logout-requested.v1' }, /must start with "logs."/],
+      [{ topic: 'logs.' }, /name a topic after it/],
       [{ topic: 't', httpEndpoint: 'https://x' }, /sink.httpEndpoint is not a member of a kafka sink/],
     ])('refuses %j', (sink, message) => {
-      expect(() => validateKafkaSink(sink, 'ulo.')).toThrow(message);
+      expect(() => validateKafkaSink(sink, rules)).toThrow(message);
+    });
+
+    it("refuses the service's own topics even when they sit under the stream prefix", () => {
+      expect(() => validateKafkaSink({ topic: 'logs.log-events' }, { topicPrefix: 'logs.', streamTopicPrefix: 'logs.' })).toThrow(
+        /one of the service's own topics/,
+      );
     });
   });
 

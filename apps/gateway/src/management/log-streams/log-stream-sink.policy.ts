@@ -33,6 +33,8 @@ const RESERVED_HEADERS = new Set([
 // Kafka's own limits on topic names.
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const MAX_HEADERS = 20;
+/** What GET shows in place of a custom header's value: never a value to store. */
+export const REDACTED = '[redacted]';
 const MAX_FILTERS = 20;
 
 const fail = (message: string): never => {
@@ -101,14 +103,27 @@ export function validateHttpSink(sink: unknown, allowPrivateNetwork: boolean): H
       if (RESERVED_HEADERS.has(name)) fail(`${what}.header "${header}" is set by the service and cannot be customised`);
       if (seen.has(name)) fail(`${what}.header "${header}" appears more than once`);
       seen.add(name);
-      return { header, value: headerText(h.value, `${what}.value`) };
+      const value = headerText(h.value, `${what}.value`);
+      // A GET-edit-PATCH round trip would otherwise replace the real value with the placeholder.
+      if (value === REDACTED) fail(`${what}.value is the "${REDACTED}" placeholder GET shows: give the header's real value`);
+      return { header, value };
     });
   }
   return result;
 }
 
-/** SPEC §5 `type: "kafka"`: a legal topic name that is not one of the service's own topics. */
-export function validateKafkaSink(sink: unknown, topicPrefix: string): KafkaLogStreamSink {
+export interface KafkaSinkRules {
+  /** KAFKA_TOPIC_PREFIX: the service's own topics, which a stream never publishes to. */
+  topicPrefix: string;
+  /** LOG_STREAM_KAFKA_TOPIC_PREFIX: every stream topic starts with it. */
+  streamTopicPrefix: string;
+}
+
+/**
+ * SPEC §5 `type: "kafka"`: a legal topic name under this deployment's stream prefix, which is not
+ * one of the service's own topics (nor, thanks to the prefix, another deployment's).
+ */
+export function validateKafkaSink(sink: unknown, rules: KafkaSinkRules): KafkaLogStreamSink {
   if (!isObject(sink)) return fail('sink must be an object');
   const unknown = Object.keys(sink).find((k) => k !== 'topic');
   if (unknown) fail(`sink.${unknown} is not a member of a kafka sink (expected: topic)`);
@@ -118,13 +133,16 @@ export function validateKafkaSink(sink: unknown, topicPrefix: string): KafkaLogS
     fail('sink.topic must be 1 to 249 letters, digits, ".", "_" or "-"');
   }
   if (topic.startsWith('__')) fail('sink.topic must not start with "__" (Kafka internal topics)');
-  const own = Object.values(Topics).map((t: TopicName) => prefixed(topicPrefix, t));
+  const own = Object.values(Topics).map((t: TopicName) => prefixed(rules.topicPrefix, t));
   if (own.includes(topic)) fail(`sink.topic "${topic}" is one of the service's own topics`);
+  if (!topic.startsWith(rules.streamTopicPrefix) || topic.length === rules.streamTopicPrefix.length) {
+    fail(`sink.topic must start with "${rules.streamTopicPrefix}" (LOG_STREAM_KAFKA_TOPIC_PREFIX) and name a topic after it`);
+  }
   return { topic };
 }
 
-export function validateSink(type: LogStreamType, sink: unknown, opts: { allowPrivateNetwork: boolean; topicPrefix: string }) {
-  return type === 'http' ? validateHttpSink(sink, opts.allowPrivateNetwork) : validateKafkaSink(sink, opts.topicPrefix);
+export function validateSink(type: LogStreamType, sink: unknown, opts: { allowPrivateNetwork: boolean } & KafkaSinkRules) {
+  return type === 'http' ? validateHttpSink(sink, opts.allowPrivateNetwork) : validateKafkaSink(sink, opts);
 }
 
 /** SPEC §5 filters: `[{type: "category", name}]` with the categories of the event table. */

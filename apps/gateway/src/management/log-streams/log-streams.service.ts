@@ -3,20 +3,33 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { MoreThan, Repository } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { APP_CONFIG, AppConfig, signingSecretOf } from '@ulo/config';
-import { HttpLogStreamSink, LogStreamEntity, LogStreamError, LogStreamFilter, LogStreamSink, LogStreamStatus, LogStreamType } from '@ulo/persistence';
-import { encryptSecretAsync } from '@ulo/security';
+import {
+  HttpCustomHeader,
+  HttpLogStreamSink,
+  KafkaLogStreamSink,
+  LogStreamEntity,
+  LogStreamError,
+  LogStreamFilter,
+  LogStreamSink,
+  LogStreamStatus,
+  LogStreamType,
+} from '@ulo/persistence';
+import { SealedFor, encryptSecretAsync } from '@ulo/security';
 import { newId } from '../ids';
 import { CheckpointQuery, DEFAULT_TAKE, toPage } from '../paging/checkpoint-page';
 import { deleteOr404, findOr404 } from '../rows';
 import { CreateLogStreamDto, UpdateLogStreamDto } from './log-stream.dto';
-import { InvalidLogStreamException, validateFilters, validateSink } from './log-stream-sink.policy';
+import { InvalidLogStreamException, REDACTED, validateFilters, validateSink } from './log-stream-sink.policy';
 
 export interface LogStreamView {
   id: string;
   name: string;
   type: LogStreamType;
   status: LogStreamStatus;
-  /** Without `httpAuthorization`: a secret is never returned (SPEC §6). */
+  /**
+   * Without `httpAuthorization`, and custom headers by name only (value "[redacted]"): a secret is
+   * never returned (SPEC §6).
+   */
   sink: Record<string, unknown>;
   filters: LogStreamFilter[];
   created_at: Date;
@@ -43,9 +56,10 @@ export class LogStreamsService {
   ) {}
 
   async create(dto: CreateLogStreamDto): Promise<LogStreamView> {
-    const sink = await this.sealed(this.validSink(dto.type, dto.sink));
-    const filters = this.validFilters(dto.filters ?? []);
+    // The id first: each sealed value is bound to its stream.
     const id = newId('lst');
+    const sink = await this.sealed(id, this.validSink(dto.type, dto.sink));
+    const filters = this.validFilters(dto.filters ?? []);
     await this.streams.insert({
       id,
       name: dto.name,
@@ -88,12 +102,7 @@ export class LogStreamsService {
     const existing = await this.find(id);
     const patch: QueryDeepPartialEntity<LogStreamEntity> = {};
     if (dto.name !== undefined) patch.name = dto.name;
-    if (dto.sink !== undefined) {
-      const { httpAuthorizationSealed: kept, ...current } = existing.sink as Partial<HttpLogStreamSink>;
-      const sink = this.validSink(existing.type, { ...current, ...dto.sink });
-      // httpAuthorization absent from the change: the stored one stays; null: removed.
-      patch.sink = await this.sealed(sink, dto.sink.httpAuthorization === undefined ? kept : undefined);
-    }
+    if (dto.sink !== undefined) patch.sink = await this.patchedSink(existing, dto.sink);
     if (dto.filters !== undefined) {
       const filters = this.validFilters(dto.filters);
       patch.filters = filters;
@@ -117,13 +126,12 @@ export class LogStreamsService {
   }
 
   private view(s: LogStreamEntity, lag: number): LogStreamView {
-    const { httpAuthorization: _plain, httpAuthorizationSealed: _sealed, ...sink } = s.sink as Partial<HttpLogStreamSink>;
     return {
       id: s.id,
       name: s.name,
       type: s.type,
       status: s.status,
-      sink,
+      sink: publicSinkOf(s.type, s.sink),
       filters: s.filters,
       created_at: s.createdAt,
       updated_at: s.updatedAt,
@@ -140,14 +148,70 @@ export class LogStreamsService {
     };
   }
 
-  /** The sink as stored: the Authorization header sealed, never in the clear. */
-  private async sealed(sink: LogStreamSink, kept?: string): Promise<LogStreamSink> {
-    if (!('httpEndpoint' in sink)) return sink;
-    const { httpAuthorization, ...rest } = sink;
-    if (httpAuthorization !== undefined) {
-      return { ...rest, httpAuthorizationSealed: await encryptSecretAsync(httpAuthorization, signingSecretOf(this.config)) };
+  /**
+   * The members a PATCH names replace the stored ones; the stored secrets stay unless replaced.
+   * SPEC §6: a change of where the stream sends (its endpoint) needs every secret it holds
+   * again, so that a caller who can PATCH cannot redirect credentials they were never shown.
+   */
+  private async patchedSink(existing: LogStreamEntity, change: Record<string, unknown>): Promise<LogStreamSink> {
+    // A kafka sink holds no secret: its topic is checked against the prefix like a new one.
+    if (existing.type === 'kafka') return this.validSink('kafka', { ...(existing.sink as KafkaLogStreamSink), ...change });
+
+    const stored = existing.sink as HttpLogStreamSink;
+    const { httpEndpoint, httpContentType, httpContentFormat } = stored;
+    const sink = this.validSink('http', { httpEndpoint, httpContentType, httpContentFormat, ...change }) as HttpLogStreamSink;
+    const authorizationGiven = change.httpAuthorization !== undefined;
+    const headersGiven = change.httpCustomHeaders !== undefined;
+    const storedHeaders = stored.httpCustomHeaders ?? [];
+
+    if (sink.httpEndpoint !== stored.httpEndpoint) {
+      const missing: string[] = [];
+      if (!authorizationGiven && (stored.httpAuthorizationSealed !== undefined || stored.httpAuthorization !== undefined)) {
+        missing.push('sink.httpAuthorization (null removes it)');
+      }
+      if (!headersGiven && storedHeaders.length > 0) missing.push('sink.httpCustomHeaders with their values ([] removes them)');
+      if (missing.length > 0) {
+        throw new BadRequestException(
+          `changing sink.httpEndpoint sends the stream's credentials elsewhere: give ${missing.join(' and ')} again`,
+        );
+      }
     }
-    return kept === undefined ? rest : { ...rest, httpAuthorizationSealed: kept };
+
+    const result = (await this.sealed(existing.id, sink)) as HttpLogStreamSink;
+    if (!authorizationGiven) {
+      // Kept sealed as stored; one a version before sealing kept in the clear is sealed now.
+      if (stored.httpAuthorizationSealed !== undefined) result.httpAuthorizationSealed = stored.httpAuthorizationSealed;
+      else if (stored.httpAuthorization !== undefined) {
+        result.httpAuthorizationSealed = await this.seal(stored.httpAuthorization, SealedFor.logStreamAuthorization(existing.id));
+      }
+    }
+    if (!headersGiven) result.httpCustomHeaders = await this.sealedHeaders(existing.id, storedHeaders);
+    return result;
+  }
+
+  /** The sink as stored: the Authorization header and the custom header values sealed, never in the clear. */
+  private async sealed(streamId: string, sink: LogStreamSink): Promise<LogStreamSink> {
+    if (!('httpEndpoint' in sink)) return sink;
+    const { httpAuthorization, httpAuthorizationSealed: _ignored, httpCustomHeaders, ...rest } = sink;
+    const result: HttpLogStreamSink = { ...rest, httpCustomHeaders: await this.sealedHeaders(streamId, httpCustomHeaders) };
+    if (httpAuthorization !== undefined) {
+      result.httpAuthorizationSealed = await this.seal(httpAuthorization, SealedFor.logStreamAuthorization(streamId));
+    }
+    return result;
+  }
+
+  /** Values given (or stored in the clear by an older version) are sealed; sealed ones stay. */
+  private sealedHeaders(streamId: string, headers: HttpCustomHeader[]): Promise<HttpCustomHeader[]> {
+    return Promise.all(
+      headers.map(async ({ header, value, valueSealed }) => ({
+        header,
+        valueSealed: value !== undefined ? await this.seal(value, SealedFor.logStreamHeader(streamId, header)) : valueSealed,
+      })),
+    );
+  }
+
+  private seal(plaintext: string, purpose: string): Promise<string> {
+    return encryptSecretAsync(plaintext, signingSecretOf(this.config), purpose);
   }
 
   private async lagOf(ids: string[]): Promise<Map<string, number>> {
@@ -168,6 +232,7 @@ export class LogStreamsService {
       return validateSink(type, sink, {
         allowPrivateNetwork: this.config.security.allowPrivateNetworkUrls,
         topicPrefix: this.config.kafka.topicPrefix,
+        streamTopicPrefix: this.config.logStreams.kafkaTopicPrefix,
       });
     } catch (err) {
       if (err instanceof InvalidLogStreamException) throw new BadRequestException(err.message);
@@ -183,4 +248,16 @@ export class LogStreamsService {
       throw err;
     }
   }
+}
+
+/** A sink as the API shows it (SPEC §6): what it is and where it sends, no secret. */
+function publicSinkOf(type: LogStreamType, sink: LogStreamSink): Record<string, unknown> {
+  if (type === 'kafka') return { topic: (sink as KafkaLogStreamSink).topic };
+  const { httpEndpoint, httpContentType, httpContentFormat, httpCustomHeaders } = sink as HttpLogStreamSink;
+  return {
+    httpEndpoint,
+    httpContentType,
+    httpContentFormat,
+    httpCustomHeaders: (httpCustomHeaders ?? []).map(({ header }) => ({ header, value: REDACTED })),
+  };
 }
