@@ -5,3 +5,4 @@ export * from './remote-key-set';
 export * from './key-encryption';
 export * from './logout-token';
 export * from './signing-key.store';
+export * from './secret-reseal';

@@ -1,0 +1,183 @@
+import type { DataSource, QueryRunner } from 'typeorm';
+import type { HttpCustomHeader, HttpLogStreamSink } from '@ulo/persistence';
+import { SealedFor, decryptSecretAsync, encryptSecretAsync, isCurrentEnvelope } from './key-encryption';
+
+export interface ResealOptions {
+  /** SIGNING_KEY_ENCRYPTION_SECRET: every value is sealed under it afterwards. */
+  secret: string;
+  /** SIGNING_KEY_ENCRYPTION_SECRET_OLD: the secret values may be sealed under now (tried after `secret`). */
+  oldSecret?: string;
+  /** Opens and re-seals in memory, writes nothing. */
+  dryRun?: boolean;
+  /** One line per value re-sealed or not openable; never a value. */
+  log?: (line: string) => void;
+}
+
+export interface ResealReport {
+  /** Values rewritten: moved to the new secret, upgraded to the v2 envelope, or sealed from the clear. */
+  resealed: number;
+  /** Values already in the v2 envelope under `secret`, left as they are. */
+  current: number;
+}
+
+/** Some values open under neither secret: nothing was written. */
+export class UnopenableSecretsException extends Error {
+  constructor(readonly values: string[]) {
+    super(`${values.length} sealed value(s) open under neither secret, nothing was re-sealed: ${values.join('; ')}`);
+  }
+}
+
+/** How often the whole write is tried again when an app changed a record meanwhile. */
+const ATTEMPTS = 3;
+
+interface Change {
+  /** e.g. `signing_keys 2b0c…`, for the report. */
+  what: string;
+  /** Values of the record sealed anew. */
+  values: number;
+  sql: string;
+  params: unknown[];
+}
+
+class ConcurrentChangeException extends Error {}
+
+/**
+ * `npm run secrets:reseal`: every sealed value of the database (private signing keys, log stream
+ * Authorization headers and custom header values) opened under the old or the current secret and
+ * sealed again under the current one, in the v2 envelope bound to its record; values a version
+ * before sealing kept in the clear are sealed too. All or nothing: every value is opened before
+ * anything is written, and the writes are one transaction, each conditional on the record being as
+ * read (an app that changed one meanwhile makes the command start over). Running it again changes
+ * nothing.
+ */
+export async function resealSecrets(dataSource: DataSource, options: ResealOptions): Promise<ResealReport> {
+  for (let attempt = 1; ; attempt++) {
+    const { changes, current } = await plan(dataSource, options);
+    const report = { resealed: changes.reduce((n, c) => n + c.values, 0), current };
+    if (options.dryRun || changes.length === 0) return report;
+    try {
+      await write(dataSource, changes);
+      for (const change of changes) options.log?.(`re-sealed ${change.what}`);
+      return report;
+    } catch (err) {
+      if (!(err instanceof ConcurrentChangeException) || attempt >= ATTEMPTS) throw err;
+      options.log?.(`${err.message}; starting over`);
+    }
+  }
+}
+
+async function plan(dataSource: DataSource, options: ResealOptions): Promise<{ changes: Change[]; current: number }> {
+  const opener = new Opener(options);
+  const changes: Change[] = [];
+
+  const keys: { kid: string; private_key_encrypted: string }[] = await dataSource.query(
+    `SELECT kid, private_key_encrypted FROM signing_keys ORDER BY kid`,
+  );
+  for (const key of keys) {
+    const what = `signing_keys ${key.kid} (private key)`;
+    const resealed = await opener.resealed(key.private_key_encrypted, SealedFor.signingKey(key.kid), what);
+    if (resealed !== undefined) {
+      changes.push({
+        what,
+        values: 1,
+        sql: `UPDATE signing_keys SET private_key_encrypted = $2 WHERE kid = $1 AND private_key_encrypted = $3`,
+        params: [key.kid, resealed, key.private_key_encrypted],
+      });
+    }
+  }
+
+  const streams: { id: string; sink: HttpLogStreamSink }[] = await dataSource.query(
+    `SELECT id, sink FROM log_streams WHERE type = 'http' ORDER BY id`,
+  );
+  for (const { id, sink } of streams) {
+    const { httpAuthorization, httpAuthorizationSealed, httpCustomHeaders, ...rest } = sink;
+    const next: HttpLogStreamSink = { ...rest, httpCustomHeaders: [] };
+    const what: string[] = [];
+
+    const purpose = SealedFor.logStreamAuthorization(id);
+    if (httpAuthorizationSealed !== undefined) {
+      const resealed = await opener.resealed(httpAuthorizationSealed, purpose, `log_streams ${id} httpAuthorization`);
+      next.httpAuthorizationSealed = resealed ?? httpAuthorizationSealed;
+      if (resealed !== undefined) what.push('httpAuthorization');
+    } else if (httpAuthorization !== undefined) {
+      next.httpAuthorizationSealed = await encryptSecretAsync(httpAuthorization, options.secret, purpose);
+      what.push('httpAuthorization (was in the clear)');
+    }
+
+    for (const header of httpCustomHeaders ?? []) {
+      const headerPurpose = SealedFor.logStreamHeader(id, header.header);
+      const stored: HttpCustomHeader = { header: header.header };
+      if (header.valueSealed !== undefined) {
+        const resealed = await opener.resealed(header.valueSealed, headerPurpose, `log_streams ${id} header ${header.header}`);
+        stored.valueSealed = resealed ?? header.valueSealed;
+        if (resealed !== undefined) what.push(`header ${header.header}`);
+      } else if (header.value !== undefined) {
+        stored.valueSealed = await encryptSecretAsync(header.value, options.secret, headerPurpose);
+        what.push(`header ${header.header} (was in the clear)`);
+      }
+      next.httpCustomHeaders.push(stored);
+    }
+
+    if (what.length > 0) {
+      changes.push({
+        what: `log_streams ${id} (${what.join(', ')})`,
+        values: what.length,
+        sql: `UPDATE log_streams SET sink = $2::jsonb WHERE id = $1 AND sink = $3::jsonb`,
+        params: [id, JSON.stringify(next), JSON.stringify(sink)],
+      });
+    }
+  }
+
+  if (opener.unopenable.length > 0) throw new UnopenableSecretsException(opener.unopenable);
+  return { changes, current: opener.current };
+}
+
+/** One transaction; a record changed since it was read makes the whole write roll back. */
+async function write(dataSource: DataSource, changes: Change[]): Promise<void> {
+  const runner: QueryRunner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.startTransaction();
+    try {
+      for (const change of changes) {
+        const result = await runner.query(change.sql, change.params, true);
+        if (result.affected !== 1) throw new ConcurrentChangeException(`${change.what} changed while re-sealing`);
+      }
+      await runner.commitTransaction();
+    } catch (err) {
+      await runner.rollbackTransaction();
+      throw err;
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
+/** Opens a value under the current secret, then the old one, and seals it again when needed. */
+class Opener {
+  current = 0;
+  readonly unopenable: string[] = [];
+
+  constructor(private readonly options: ResealOptions) {}
+
+  /** The value sealed anew, or undefined when it is current (or cannot be opened: then listed). */
+  async resealed(sealed: string, purpose: string, what: string): Promise<string | undefined> {
+    const secrets = [this.options.secret, ...(this.options.oldSecret ? [this.options.oldSecret] : [])];
+    for (const [i, secret] of secrets.entries()) {
+      let plaintext: string;
+      try {
+        plaintext = await decryptSecretAsync(sealed, secret, purpose);
+      } catch {
+        continue;
+      }
+      if (i === 0 && isCurrentEnvelope(sealed)) {
+        this.current++;
+        return undefined;
+      }
+      return encryptSecretAsync(plaintext, this.options.secret, purpose);
+    }
+    this.unopenable.push(what);
+    this.options.log?.(`cannot open ${what} under either secret`);
+    return undefined;
+  }
+}
