@@ -34,8 +34,11 @@ export interface LoadOptions {
   audience: string;
   idp: FakeIdp;
   targets: LoadTarget[];
-  /** The first requests of the users are spread evenly over this many seconds. */
-  seconds: number;
+  /**
+   * The users' first requests are spread evenly until this moment (epoch ms); `stretchTo` moves it
+   * later, so that the load keeps running through faults that took longer than planned.
+   */
+  firstRequestsUntil: number;
   /** No attempt starts after this (epoch ms): the load is bounded in time as well as in count. */
   deadline: number;
   /** Epoch ms the run started; attempt times are relative to it. */
@@ -53,7 +56,7 @@ export interface RetryCounts {
   '5xx': number;
   '429': number;
   connection: number;
-  /** The same, in detail: `503`, `500`, `ECONNREFUSED`, `timeout`, ... */
+  /** The same, in detail and by gateway: `503 at gateway-1`, `ECONNREFUSED at gateway-2`, `timeout at ...` */
   detail: Record<string, number>;
 }
 
@@ -81,22 +84,41 @@ export class OktaLoad {
   readonly outcomes: UserOutcome[];
   readonly retries: RetryCounts = { '5xx': 0, '429': 0, connection: 0, detail: {} };
   private finished: Promise<void> | null = null;
+  private until: number;
 
   constructor(private readonly options: LoadOptions) {
     this.outcomes = options.targets.map((t) => ({ userId: t.userId, attempts: [], acceptedAtMs: null, refused: null, gaveUp: null }));
+    this.until = options.firstRequestsUntil;
   }
 
   /** Starts the load; `done()` resolves when every user has a final outcome. */
   start(): void {
-    const { targets, seconds } = this.options;
-    const spacing = targets.length > 1 ? (seconds * 1000) / targets.length : 0;
-    const t0 = Date.now();
-    this.finished = Promise.all(
-      targets.map(async (target, i) => {
-        await sleep(Math.max(0, t0 + i * spacing - Date.now()));
-        await this.logOut(target, i, this.outcomes[i]);
-      }),
-    ).then(() => undefined);
+    this.finished = this.release().then(() => undefined);
+  }
+
+  /**
+   * Releases one user at a time, each after (time left) / (users left): a steady rate that slows
+   * down evenly when the end is moved later.
+   */
+  private async release(): Promise<void[]> {
+    const { targets } = this.options;
+    const running: Promise<void>[] = [];
+    for (let i = 0; i < targets.length; i++) {
+      running.push(this.logOut(targets[i], i, this.outcomes[i]));
+      const left = targets.length - i - 1;
+      if (left > 0) await sleep(Math.max(0, (this.until - Date.now()) / left));
+    }
+    return Promise.all(running);
+  }
+
+  /** Moves the end of the first requests later (never earlier). */
+  stretchTo(epochMs: number): void {
+    this.until = Math.max(this.until, epochMs);
+  }
+
+  /** Users whose first request has not been sent yet. */
+  unsent(): number {
+    return this.outcomes.filter((o) => o.attempts.length === 0).length;
   }
 
   done(): Promise<void> {
@@ -113,9 +135,10 @@ export class OktaLoad {
     return this.outcomes.filter((o) => o.acceptedAtMs === null && o.refused === null && o.gaveUp === null).length;
   }
 
-  private count(kind: '5xx' | '429' | 'connection', detail: string): void {
+  private count(kind: '5xx' | '429' | 'connection', cause: string, gateway: number): void {
     this.retries[kind]++;
-    this.retries.detail[detail] = (this.retries.detail[detail] ?? 0) + 1;
+    const key = `${cause} at gateway-${gateway + 1}`;
+    this.retries.detail[key] = (this.retries.detail[key] ?? 0) + 1;
   }
 
   private async logOut(target: LoadTarget, index: number, outcome: UserOutcome): Promise<void> {
@@ -144,15 +167,15 @@ export class OktaLoad {
           outcome.acceptedAtMs = Date.now() - runStartedAt;
           return;
         }
-        if (res.status === 429) this.count('429', '429');
-        else if (res.status >= 500) this.count('5xx', String(res.status));
+        if (res.status === 429) this.count('429', '429', gateway);
+        else if (res.status >= 500) this.count('5xx', String(res.status), gateway);
         else {
           outcome.refused = { status: res.status, body: body.slice(0, 300) };
           return;
         }
       } catch (err) {
         attempt.error = errorName(err);
-        this.count('connection', attempt.error);
+        this.count('connection', attempt.error, gateway);
       }
       await sleep(backoff);
       backoff = Math.min(BACKOFF_MAX_MS, backoff * 2);

@@ -27,7 +27,7 @@ export class ManagementApi {
       method: 'POST',
       headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
+      signal: AbortSignal.timeout(30_000),
     });
     const text = await res.text();
     if (res.status !== expected) throw new Error(`POST ${path} answered ${res.status} (expected ${expected}): ${text.slice(0, 500)}`);
