@@ -52,6 +52,9 @@ const elapsed = () => `+${((Date.now() - startedAt) / 1000).toFixed(1)} s`;
 const say = (line: string) => process.stderr.write(`faults: ${elapsed()} ${line}\n`);
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const verdicts = new Verdicts();
+/** Set when the run ends early (deadline, Ctrl-C, an error): from then on no fault and no start happens. */
+let stopping = false;
+const onStop: (() => void)[] = [];
 
 interface Settings {
   users: number;
@@ -119,6 +122,7 @@ async function injectFaults(
   // with it, so that every outage lasts as long as planned and the load runs on through all of them.
   let slipMs = 0;
   const at = async (seconds: number) => {
+    if (stopping) throw new Error('the run is stopping');
     const due = load.startedAt + seconds * 1000 + slipMs;
     const now = Date.now();
     if (now > due) {
@@ -127,6 +131,7 @@ async function injectFaults(
     } else {
       await sleep(due - now);
     }
+    if (stopping) throw new Error('the run is stopping');
   };
   const crashAndRestart = async (instance: Instance) => {
     mark(`SIGKILL ${instance.name}`);
@@ -235,6 +240,7 @@ async function main(cfg: Settings): Promise<void> {
     cacheDir: cfg.cacheDir,
     nodes: KAFKA_NODES,
   });
+  onStop.push(() => services.refuseStarts());
   await services.checkPortsFree(say);
   undo.push({
     what: 'stopping the private PostgreSQL',
@@ -277,6 +283,7 @@ async function main(cfg: Settings): Promise<void> {
 
   // 2. Every app as its own process: two of each.
   const fleet = new Fleet(root, logDir, startedAt);
+  onStop.push(() => fleet.refuseStarts());
   undo.push({ what: 'stopping the apps', step: () => fleet.stopAll() });
   const gatewayUrls: string[] = [];
   for (let i = 0; i < INSTANCES; i++) gatewayUrls.push(`http://127.0.0.1:${await freePort()}`);
@@ -342,7 +349,8 @@ async function main(cfg: Settings): Promise<void> {
   const ticker = setInterval(() => {
     const r = load.retries;
     say(
-      `load: 204 for ${load.accepted()}/${users.length} users, ${load.pending()} waiting; retries 5xx ${r['5xx']}, 429 ${r['429']}, ` +
+      `load: 204 for ${load.accepted()}/${users.length} users, ${load.pending()} waiting, ${users.length - load.accepted() - load.pending()} refused or given up; ` +
+        `retries 5xx ${r['5xx']}, 429 ${r['429']}, ` +
         `connection ${r.connection}; apps running ${fleet.running()}/${fleet.instances.length}`,
     );
   }, 10_000);
@@ -555,6 +563,8 @@ function runFaultTest(): void {
   const end = (why: string | null, code: number) => {
     if (ending) return;
     ending = true;
+    stopping = true;
+    for (const hook of onStop) hook();
     if (why) {
       say(why);
       verdicts.check('the run finished its steps', false, why);

@@ -142,6 +142,11 @@ export class Fleet {
     return this.instances.filter((i) => isRunning(i.child)).length;
   }
 
+  /** From now on no instance starts, and exits are expected. */
+  refuseStarts(): void {
+    this.stopping = true;
+  }
+
   /** Stops every instance (SIGTERM, then SIGKILL after 10 s); exits from here on are expected. */
   async stopAll(): Promise<void> {
     this.stopping = true;

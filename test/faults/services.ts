@@ -211,6 +211,11 @@ export class Services {
     return pid;
   }
 
+  /** From now on `up` refuses to run. */
+  refuseStarts(): void {
+    this.closing = true;
+  }
+
   /** From now on nothing starts; waits for a `services.sh up` still running (bounded by its own timeout). */
   private async quiesce(): Promise<void> {
     this.closing = true;
