@@ -5,9 +5,6 @@ import { Subject } from './subject';
 
 type Identifier = Exclude<Subject, { format: 'aliases' }>;
 
-// PostgreSQL text cannot hold NUL: such a value matches nothing and is never sent.
-const storable = (...values: string[]) => values.every((v) => !v.includes('\u0000'));
-
 /**
  * Finds the users a GTR subject names, within one connection, by the connection's id (SPEC §2
  * subject formats): identities belong to a connection by id, so a later connection that reuses a
@@ -32,7 +29,7 @@ export class SubjectResolverRepository {
     const params: unknown[] = [connection.id];
     const param = (value: unknown) => `$${params.push(value)}`;
     const arms: string[] = [];
-    const issSubs = of('iss_sub').filter((s) => storable(s.iss, s.sub));
+    const issSubs = of('iss_sub');
     if (issSubs.length) {
       arms.push(
         `SELECT i.user_id FROM user_identities i
@@ -49,7 +46,7 @@ export class SubjectResolverRepository {
         `SELECT user_id FROM user_identities WHERE connection_id = $1 AND email_normalized = ANY (${param(emails)}::text[])`,
       );
     }
-    const opaque = of('opaque').filter((s) => storable(s.id));
+    const opaque = of('opaque');
     if (opaque.length) {
       // Only a user who has an identity at this connection: one IdP cannot log out another's users.
       arms.push(

@@ -69,6 +69,11 @@ export class ConnectionsService {
     return this.view(await this.connections.save(existing));
   }
 
+  /**
+   * Its identities go with it (ON DELETE CASCADE), so a later connection with the same name inherits
+   * nobody. Their users stay: the Management API reaches them, the revocation endpoint only through
+   * an identity at another connection.
+   */
   async remove(id: string): Promise<void> {
     await deleteOr404(this.connections, { id }, `No connection with id ${id}`);
   }
