@@ -508,7 +508,9 @@ docker_engine_answers() {
 
 compose_up() {
   say "services: starting $* with docker compose"
-  POSTGRES_PORT="$PG_PORT" docker compose -f "$ROOT/docker-compose.yml" up -d "$@" >&2 9>&- ||
+  # The file requires the apps' SIGNING_KEY_ENCRYPTION_SECRET; Kafka and PostgreSQL do not use it.
+  SIGNING_KEY_ENCRYPTION_SECRET="${SIGNING_KEY_ENCRYPTION_SECRET:-not-used-by-kafka-or-postgres}" \
+    POSTGRES_PORT="$PG_PORT" docker compose -f "$ROOT/docker-compose.yml" up -d "$@" >&2 9>&- ||
     die "docker compose up -d $* failed"
   printf '%s\n' "$@" >>"$COMPOSE_MARKER"
   sort -u -o "$COMPOSE_MARKER" "$COMPOSE_MARKER"
@@ -518,7 +520,8 @@ compose_stop() {
   [[ -s $COMPOSE_MARKER ]] || return 0
   local services
   mapfile -t services <"$COMPOSE_MARKER"
-  docker compose -f "$ROOT/docker-compose.yml" stop "${services[@]}" >&2 ||
+  SIGNING_KEY_ENCRYPTION_SECRET="${SIGNING_KEY_ENCRYPTION_SECRET:-not-used-by-kafka-or-postgres}" \
+    docker compose -f "$ROOT/docker-compose.yml" stop "${services[@]}" >&2 ||
     die "docker compose stop ${services[*]} failed"
   rm -f "$COMPOSE_MARKER"
   say "compose: stopped ${services[*]}"

@@ -22,7 +22,11 @@ const APP_ENVIRONMENT = [
   'ALLOW_PRIVATE_NETWORK_URLS',
   'CLOCK_SKEW_SECONDS',
   'SIGNING_KEY_ENCRYPTION_SECRET',
+  'LOG_STREAM_KAFKA_TOPIC_PREFIX',
+  'LOG_STREAM_KAFKA_CREATE_TOPICS',
 ];
+/** Compose's "required" interpolation: `docker compose` stops with the message when the variable is unset or empty. */
+const REQUIRED_SECRET = /^\$\{SIGNING_KEY_ENCRYPTION_SECRET:\?[^}]*SIGNING_KEY_ENCRYPTION_SECRET[^}]*\}$/;
 
 interface ComposeService {
   image?: string;
@@ -50,8 +54,10 @@ const validateWithSchema: Validator = (file) => {
 };
 
 /** Docker's own parser, where the compose plugin is installed (it needs no running engine). */
+const dockerComposeConfig = (file: string, env: NodeJS.ProcessEnv) =>
+  spawnSync('docker', ['compose', '-f', file, 'config', '-q'], { encoding: 'utf8', env });
 const validateWithDockerCompose: Validator = (file) => {
-  const run = spawnSync('docker', ['compose', '-f', file, 'config', '-q'], { encoding: 'utf8' });
+  const run = dockerComposeConfig(file, { ...process.env, SIGNING_KEY_ENCRYPTION_SECRET: 'a compose spec secret value' });
   return run.status === 0 ? [] : [`docker compose config -q exited ${run.status}: ${run.stderr.trim()}`];
 };
 
@@ -130,6 +136,15 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(environment)).toEqual(expect.arrayContaining(APP_ENVIRONMENT));
     expect(environment.KAFKA_BROKERS).toBe('kafka:19092');
     expect(environment.DATABASE_URL).toMatch(/^postgres:\/\/[^@]+@postgres:5432\//);
+  });
+
+  it.each([...APPS, 'migrate'])('refuses to start %s without SIGNING_KEY_ENCRYPTION_SECRET: no default secret', (service) => {
+    expect(compose.services[service]?.environment?.SIGNING_KEY_ENCRYPTION_SECRET).toMatch(REQUIRED_SECRET);
+  });
+
+  it('has no fallback value for the secret anywhere in the file', () => {
+    const source = readFileSync(COMPOSE_FILE, 'utf8');
+    expect(source).not.toMatch(/SIGNING_KEY_ENCRYPTION_SECRET:?-/);
   });
 
   it.each(APPS)('restarts %s whenever it exits, unless it was stopped on purpose', (app) => {
