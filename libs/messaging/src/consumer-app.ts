@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@ulo/config';
 import { DatabaseConnection } from '@ulo/persistence';
+import { HandlerErrorFilter } from './handler-error.filter';
 import { HealthServer } from './health.server';
 import { createKafka } from './kafka.factory';
 import { KafkaEventServer } from './kafka-event.server';
@@ -38,6 +39,8 @@ export async function startConsumerApp(name: string, rootModule: DynamicModule, 
   });
   const app = await NestFactory.createMicroservice(rootModule, { strategy: server, bufferLogs: true });
   app.useLogger(app.get(Logger));
+  // The server classifies what a handler threw (poison, outage, bug): it must get the error itself.
+  app.useGlobalFilters(new HandlerErrorFilter());
   app.enableShutdownHooks();
   const database = app.get(DatabaseConnection);
   const health = new HealthServer({
@@ -45,11 +48,12 @@ export async function startConsumerApp(name: string, rootModule: DynamicModule, 
     kafka: () => (server.isConsuming ? Promise.resolve() : Promise.reject(new Error(server.problem ?? 'not consuming'))),
   });
   await health.listen(config.health.port ?? DEFAULT_HEALTH_PORTS[name] ?? 0, config.health.host);
-  // The health port closes with the app (and before the process exits on SIGTERM).
-  const close = app.close.bind(app);
-  app.close = async () => {
+  // The health port closes with the app (and before the process exits on SIGTERM): app.close()
+  // closes the transport first. Not by replacing app.close: Nest's app is a proxy that ignores it.
+  const closeServer = server.close.bind(server);
+  server.close = async () => {
     await health.close();
-    await close();
+    await closeServer();
   };
   await app.listen();
   return { app, server, health };
