@@ -7,24 +7,30 @@ import type { SeededUser } from './tenant';
 export interface Deliveries {
   tokens: number;
   bySid: Map<string, number>;
+  /** When each session's first logout token arrived (epoch ms). */
+  firstBySid: Map<string, number>;
   subs: Set<string>;
   undecodable: number;
 }
 
 export function deliveries(receiver: RpReceiver): Deliveries {
   const bySid = new Map<string, number>();
+  const firstBySid = new Map<string, number>();
   const subs = new Set<string>();
   let undecodable = 0;
   for (const r of receiver.received) {
     try {
       const claims = decodeJwt(r.logoutToken);
-      if (typeof claims.sid === 'string') bySid.set(claims.sid, (bySid.get(claims.sid) ?? 0) + 1);
+      if (typeof claims.sid === 'string') {
+        bySid.set(claims.sid, (bySid.get(claims.sid) ?? 0) + 1);
+        if (!firstBySid.has(claims.sid)) firstBySid.set(claims.sid, r.at);
+      }
       if (typeof claims.sub === 'string') subs.add(claims.sub);
     } catch {
       undecodable++;
     }
   }
-  return { tokens: receiver.received.length, bySid, subs, undecodable };
+  return { tokens: receiver.received.length, bySid, firstBySid, subs, undecodable };
 }
 
 /** The database's view of a group of users: live credentials, logout requests, success events. */
@@ -37,11 +43,15 @@ export interface GroupState {
   successByRequest: Map<string, number>;
   /** The same events, by user. */
   successByUser: Map<string, number>;
+  /** When the last session and refresh token were revoked and the last request completed (epoch ms; null: none yet). */
+  lastSessionRevokedAt: number | null;
+  lastTokenRevokedAt: number | null;
+  lastCompletedAt: number | null;
 }
 
 export async function groupState(db: Pool, users: SeededUser[]): Promise<GroupState> {
   const ids = users.map((u) => u.userId);
-  const [sessions, tokens, requests, events] = await Promise.all([
+  const [sessions, tokens, requests, events, last] = await Promise.all([
     db.query<{ id: string }>(`SELECT id FROM sessions WHERE user_id = ANY($1::text[]) AND revoked_at IS NULL`, [ids]),
     db.query<{ id: string }>(`SELECT id FROM refresh_tokens WHERE user_id = ANY($1::text[]) AND revoked_at IS NULL`, [ids]),
     db.query<{ id: string; user_id: string; completed: boolean }>(
@@ -51,6 +61,12 @@ export async function groupState(db: Pool, users: SeededUser[]): Promise<GroupSt
     db.query<{ request_id: string | null; user_id: string }>(
       `SELECT data->'details'->>'request_id' AS request_id, user_id FROM log_events
        WHERE type = 'universal_logout_succeeded' AND user_id = ANY($1::text[])`,
+      [ids],
+    ),
+    db.query<{ sessions: number | null; tokens: number | null; completed: number | null }>(
+      `SELECT (SELECT extract(epoch FROM max(revoked_at)) * 1000 FROM sessions WHERE user_id = ANY($1::text[]))::float8 AS sessions,
+              (SELECT extract(epoch FROM max(revoked_at)) * 1000 FROM refresh_tokens WHERE user_id = ANY($1::text[]))::float8 AS tokens,
+              (SELECT extract(epoch FROM max(completed_at)) * 1000 FROM logout_requests WHERE user_ids && $1::text[])::float8 AS completed`,
       [ids],
     ),
   ]);
@@ -67,6 +83,9 @@ export async function groupState(db: Pool, users: SeededUser[]): Promise<GroupSt
     requests: new Map(requests.rows.map((r) => [r.id, { userId: r.user_id, completed: r.completed }])),
     successByRequest,
     successByUser,
+    lastSessionRevokedAt: last.rows[0].sessions,
+    lastTokenRevokedAt: last.rows[0].tokens,
+    lastCompletedAt: last.rows[0].completed,
   };
 }
 

@@ -398,12 +398,21 @@ async function main(cfg: Settings): Promise<void> {
     if (load.pending() === 0 && !everyUserAccepted) break; // nothing more can come: some users were refused or given up
     await sleep(250);
   }
-  const recoverySeconds = completeAt === null ? null : Math.max(0, (completeAt - lastFaultAt) / 1000);
-  say(completeAt === null ? 'not everything completed' : `everything complete ${recoverySeconds!.toFixed(1)} s after the last fault`);
-
   // The final picture, taken once, after the poll.
   const final = await groupState(db, users);
   got = deliveries(receiver);
+  // When each part finished, from the records themselves rather than the poll's tick.
+  const loadSids = new Set(users.flatMap((u) => u.sessionIds));
+  const finishedAt: [string, number | null][] = [
+    ['last 204', load.accepted() ? startedAt + Math.max(...load.outcomes.map((o) => o.acceptedAtMs ?? 0)) : null],
+    ['last session revoked', final.lastSessionRevokedAt],
+    ['last refresh token revoked', final.lastTokenRevokedAt],
+    ['last request completed', final.lastCompletedAt],
+    ['last session delivered', Math.max(0, ...[...got.firstBySid.entries()].filter(([sid]) => loadSids.has(sid)).map(([, at]) => at)) || null],
+  ];
+  const recoverySeconds =
+    completeAt === null ? null : Math.max(0, (Math.max(...finishedAt.map(([, at]) => at ?? 0)) - lastFaultAt) / 1000);
+  say(completeAt === null ? 'not everything completed' : `everything complete ${recoverySeconds!.toFixed(1)} s after the last fault`);
   const controlState = await groupState(db, control);
   // Readiness is polled a little: an app restarted late in the run may still be joining its group.
   let readiness = await fleet.readiness();
@@ -477,7 +486,6 @@ async function main(cfg: Settings): Promise<void> {
   );
 
   // 7. Figures.
-  const loadSids = new Set(users.flatMap((u) => u.sessionIds));
   const loadDeliveries = [...got.bySid.entries()].filter(([sid]) => loadSids.has(sid));
   const loadTokens = loadDeliveries.reduce((sum, [, n]) => sum + n, 0);
   const deliveredLoadSids = loadDeliveries.length;
@@ -503,6 +511,8 @@ async function main(cfg: Settings): Promise<void> {
       recoverySeconds === null ? `not complete within ${cfg.settleSeconds} s` : `${recoverySeconds.toFixed(1)} s`
     } (target ${TARGET_RECOVERY_S} s: ${recoverySeconds !== null && recoverySeconds <= TARGET_RECOVERY_S ? 'MET' : 'MISSED'})`,
   );
+  const relative = (at: number | null) => (at === null ? 'never' : `${((at - lastFaultAt) / 1000).toFixed(1)} s`);
+  out(`    after the last fault: ${finishedAt.map(([what, at]) => `${what} ${relative(at)}`).join(', ')}`);
   out(`  logout requests: ${users.length} users, ${attempts} attempts, ${final.requests.size} accepted requests`);
   out(`  users with more than one accepted request (a 204 lost with its connection): ${repeated.length}${repeated.length ? ` (${sample(repeated.map(([u, n]) => `${u}×${n}`))})` : ''}`);
   out(`  back-channel deliveries: ${loadTokens} logout tokens for ${loadSids.size} sessions; duplicate deliveries: ${loadTokens - deliveredLoadSids}`);
