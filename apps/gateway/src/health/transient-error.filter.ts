@@ -1,6 +1,7 @@
-import { ArgumentsHost, Catch, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, HttpException, Logger } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
+import { DatabaseConnection } from '@ulo/persistence';
 import { isTransient } from '@ulo/resilience';
 
 /** Seconds a caller is asked to wait while PostgreSQL (or another dependency) is unreachable. */
@@ -14,8 +15,14 @@ const RETRY_AFTER_SECONDS = 5;
 export class TransientErrorFilter extends BaseExceptionFilter {
   private readonly log = new Logger(TransientErrorFilter.name);
 
+  constructor(private readonly database: DatabaseConnection) {
+    super();
+  }
+
   override catch(err: unknown, host: ArgumentsHost): void {
-    if (host.getType() !== 'http' || !isTransient(err)) return super.catch(err, host);
+    // Until the first connection TypeORM fails with errors of its own ("No metadata for …").
+    const unavailable = isTransient(err) || (!(err instanceof HttpException) && !this.database.isConnected);
+    if (host.getType() !== 'http' || !unavailable) return super.catch(err, host);
     this.log.warn(`answered 503: ${(err as Error)?.message ?? String(err)}`);
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
