@@ -14,6 +14,21 @@ const firstLogIdAt = (ms: number): string => `${encodeTime(ms, 10)}${'0'.repeat(
  */
 const MINTING_MARGIN_MS = 5 * 60 * 1000;
 
+/** A log_id's time is milliseconds since 1970 (ULID); no event predates it, and four-digit years suffice. */
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** The instant a date filter names, or a 400 when it is outside the dates a log can hold. */
+function dateOf(name: 'from_date' | 'to_date', value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  const ms = date.getTime();
+  if (Number.isNaN(ms) || ms < EARLIEST || ms > LATEST) {
+    throw new BadRequestException(`${name} must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z`);
+  }
+  return date;
+}
+
 /**
  * SPEC §5 query API over `log_events`. Each filter pages through its own index, (column, log_id),
  * so a page costs the same at the start and a million events deep; see docs/events.md.
@@ -38,8 +53,8 @@ export class LogsService {
     if (query.user_id !== undefined) add('user_id = ?', query.user_id);
     if (query.connection !== undefined) add('connection = ?', query.connection);
     if (query.client_id !== undefined) add('client_id = ?', query.client_id);
-    const fromDate = query.from_date === undefined ? undefined : new Date(query.from_date);
-    const toDate = query.to_date === undefined ? undefined : new Date(query.to_date);
+    const fromDate = dateOf('from_date', query.from_date);
+    const toDate = dateOf('to_date', query.to_date);
     if (fromDate && toDate && fromDate >= toDate) throw new BadRequestException('from_date must be before to_date');
     if (fromDate) {
       add('date >= ?', fromDate);
@@ -69,6 +84,8 @@ export class LogsService {
   }
 
   async get(logId: string): Promise<LogEvent> {
+    // Every stored log_id is a ULID (the schema checks it): anything else is not there.
+    if (!LOG_ID_PATTERN.test(logId)) throw new NotFoundException(`No log event with log_id ${logId.slice(0, 64)}`);
     const rows: { data: LogEvent }[] = await this.dataSource.query(`SELECT data FROM log_events WHERE log_id = $1`, [logId]);
     if (rows.length === 0) throw new NotFoundException(`No log event with log_id ${logId}`);
     return rows[0].data;
