@@ -16,7 +16,8 @@
  *   FAULTS_USERS           users logged out under load                                      300
  *   FAULTS_CONTROL_USERS   users never logged out                                            20
  *   FAULTS_SETTLE_SECONDS  after the last fault, the longest wait for everything to complete 120
- *   FAULTS_MAX_SECONDS     the whole run; beyond it the test fails and cleans up            480
+ *   FAULTS_MAX_SECONDS     the whole run; beyond it the test fails and cleans up            600
+ *                          (a run takes 4 to 7 minutes on two busy cores)
  *   FAULTS_KAFKA_PORT      node 1's broker port; the three nodes use it and the next five 39092
  *   FAULTS_PG_PORT         the private PostgreSQL's port                          any free port
  *   FAULTS_CACHE_DIR       Kafka jars and data (kept)        ~/.cache/universal-logout-faults
@@ -69,7 +70,7 @@ function settings(): Settings {
     users: intFromEnv('FAULTS_USERS', 300),
     controlUsers: intFromEnv('FAULTS_CONTROL_USERS', 20),
     settleSeconds: intFromEnv('FAULTS_SETTLE_SECONDS', 120),
-    maxSeconds: intFromEnv('FAULTS_MAX_SECONDS', 480),
+    maxSeconds: intFromEnv('FAULTS_MAX_SECONDS', 600),
     kafkaPort: intFromEnv('FAULTS_KAFKA_PORT', 39092),
     pgPort: process.env.FAULTS_PG_PORT ? intFromEnv('FAULTS_PG_PORT', 55433) : null,
     cacheDir: process.env.FAULTS_CACHE_DIR || join(homedir(), '.cache', 'universal-logout-faults'),
@@ -91,9 +92,10 @@ const SCHEDULE = {
   consumers: [5, 10, 15, 20],
   /** SIGKILL gateway-2; restarted 1 s later. */
   gateway: 25,
-  oneBroker: { kill: 30, up: 35 },
-  allBrokers: { kill: 55, up: 70 },
-  postgres: { stop: 100, up: 105 },
+  /** Outages: down (SIGKILL, or an immediate stop) at `down`, `services.sh up` at `up`. */
+  oneBroker: { down: 30, up: 35 },
+  allBrokers: { down: 55, up: 70 },
+  postgres: { down: 100, up: 105 },
 };
 /**
  * The users' first requests are spread evenly until PostgreSQL is started again (plus however late
@@ -123,18 +125,20 @@ async function injectFaults(
   // A step that overran (services.sh up is slow on a busy machine) moves the rest of the schedule
   // with it, so that every outage lasts as long as planned and the load runs on through all of them.
   let slipMs = 0;
-  const at = async (seconds: number) => {
+  /** Waits for `seconds` into the schedule, and at least until `notBefore` (epoch ms). */
+  const at = async (seconds: number, notBefore = 0) => {
     if (stopping) throw new Error('the run is stopping');
-    const due = load.startedAt + seconds * 1000 + slipMs;
-    const now = Date.now();
-    if (now > due) {
-      slipMs += now - due;
+    const due = Math.max(load.startedAt + seconds * 1000 + slipMs, notBefore);
+    await sleep(Math.max(0, due - Date.now()));
+    if (stopping) throw new Error('the run is stopping');
+    const late = Date.now() - (load.startedAt + seconds * 1000);
+    if (late > slipMs) {
+      slipMs = late;
       load.slipped(slipMs);
-    } else {
-      await sleep(due - now);
     }
-    if (stopping) throw new Error('the run is stopping');
   };
+  /** When an outage that really began now may end: it lasts as long as planned. */
+  const endOf = (planned: { down: number; up: number }) => Date.now() + (planned.up - planned.down) * 1000;
   const crashAndRestart = async (instance: Instance) => {
     mark(`SIGKILL ${instance.name}`);
     await fleet.kill(instance);
@@ -157,25 +161,25 @@ async function injectFaults(
   await at(SCHEDULE.gateway);
   await crashAndRestart(fleet.byName('gateway-2'));
 
-  await at(SCHEDULE.oneBroker.kill);
+  await at(SCHEDULE.oneBroker.down);
   mark(`SIGKILL Kafka node 1 (pid ${await services.killBroker(1)})`);
-  await at(SCHEDULE.oneBroker.up);
+  await at(SCHEDULE.oneBroker.up, endOf(SCHEDULE.oneBroker));
   mark('services.sh up: Kafka node 1 starting');
   await services.up();
   mark('Kafka node 1 back');
 
-  await at(SCHEDULE.allBrokers.kill);
+  await at(SCHEDULE.allBrokers.down);
   const pids = await Promise.all(Array.from({ length: KAFKA_NODES }, (_, i) => services.killBroker(i + 1)));
   mark(`SIGKILL every Kafka node (pids ${pids.join(', ')})`);
-  await at(SCHEDULE.allBrokers.up);
+  await at(SCHEDULE.allBrokers.up, endOf(SCHEDULE.allBrokers));
   mark('services.sh up: Kafka nodes starting');
   await services.up();
   mark('Kafka back');
 
-  await at(SCHEDULE.postgres.stop);
+  await at(SCHEDULE.postgres.down);
   await services.stopPostgres('immediate');
   mark('PostgreSQL stopped (pg_ctl -m immediate)');
-  await at(SCHEDULE.postgres.up);
+  await at(SCHEDULE.postgres.up, endOf(SCHEDULE.postgres));
   mark('services.sh up: PostgreSQL starting');
   // The fault ends when PostgreSQL answers, which is before services.sh is done checking the rest.
   let answeredAt: number | null = null;
@@ -384,6 +388,7 @@ async function main(cfg: Settings): Promise<void> {
   let state: GroupState | null = null;
   let got: Deliveries = deliveries(receiver);
   while (Date.now() < settleDeadline) {
+    if (stopping) throw new Error('the run is stopping');
     got = deliveries(receiver);
     try {
       state = await groupState(db, users);
@@ -417,7 +422,7 @@ async function main(cfg: Settings): Promise<void> {
   // Readiness is polled a little: an app restarted late in the run may still be joining its group.
   let readiness = await fleet.readiness();
   const readyBy = Date.now() + 30_000;
-  while (readiness.some((r) => !r.ready) && Date.now() < readyBy) {
+  while (readiness.some((r) => !r.ready) && Date.now() < readyBy && !stopping) {
     await sleep(500);
     readiness = await fleet.readiness();
   }
