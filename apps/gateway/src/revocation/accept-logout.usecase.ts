@@ -12,7 +12,7 @@ import { universalLogoutEnabled } from '../management/connections/connection-opt
 import { ConnectionDirectory } from './connection-directory';
 import { ConnectionRateLimiter } from './connection-rate-limiter';
 import { GtrException, invalidToken, notFound, rateLimited } from './gtr.exception';
-import { IdpKeysService } from './idp-keys.service';
+import { IdpKeysService, KEYS_UNAVAILABLE } from './idp-keys.service';
 import { RejectionLog } from './rejection-log';
 import { RevocationAttempt } from './revocation-attempt';
 import { revocationPath } from './revocation-path';
@@ -133,9 +133,7 @@ export class AcceptLogout {
       });
       payload = verified.payload;
     } catch (err) {
-      const description = describeJoseError(err);
-      if (description === KEYS_UNAVAILABLE) this.log.warn(`keys of connection ${connection.name}: ${(err as Error).message}`);
-      throw invalidToken(description);
+      throw invalidToken(describeJoseError(err));
     }
     checkClaims(payload, {
       issuer: anchor.issuer,
@@ -235,11 +233,10 @@ export class AcceptLogout {
 const INSERT_SEEN_JTI = `INSERT INTO seen_jtis (connection_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3))
   ON CONFLICT (connection_id, jti) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE seen_jtis.expires_at < now()`;
 
-const KEYS_UNAVAILABLE = 'the identity provider keys could not be obtained';
 const jtiKey = (connection: ConnectionEntity, claims: VerifiedClaims) => `${connection.id}\u0000${claims.jti}`;
 const replayed = () => invalidToken('jti has already been used');
 
-/** The 401 description of a failed verification; every failure to obtain keys reads the same (the detail goes to our log). */
+/** The 401 description of a failed verification; every failure to obtain keys reads the same (IdpKeysService logs the detail). */
 function describeJoseError(err: unknown): string {
   if (err instanceof GtrException) return err.description;
   if (err instanceof joseErrors.JWTExpired) return 'token expired';
