@@ -83,15 +83,12 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     for (let failures = 1; !this.closing; failures++) {
       try {
         const stopped = await this.startConsumer();
-        if (this.closing) return;
-        const reason = await stopped;
-        if (this.closing) return;
-        this.kafkaOutage.failed(reason);
+        if (!this.closing) this.kafkaOutage.failed(await stopped);
       } catch (err) {
-        if (this.closing) return;
-        this.kafkaOutage.failed(err);
+        if (!this.closing) this.kafkaOutage.failed(err);
       }
       this.joined = false;
+      // Also when closing: a consumer that finished connecting after close() began is left here.
       await this.disconnect();
       await pause(retryDelayMs(failures, RECONNECT.baseMs, RECONNECT.maxMs), () => this.closing);
     }
