@@ -7,7 +7,8 @@ import { seedUser } from '../apps/gateway/test/revocation.fixtures';
 import { RunningPipeline, startPipeline } from './support/pipeline';
 
 const BASE = 'https://logout.example.com';
-const OUTBOUND_TIMEOUT_MS = 1500;
+// Long enough that a busy machine answers a healthy request well within it; the key server trickles slower.
+const OUTBOUND_TIMEOUT_MS = 3000;
 const audienceOf = (connection: string) => `${BASE}/oauth/global-token-revocation/connection/${connection}`;
 
 /**
@@ -169,7 +170,7 @@ describe('hostile traffic: key fetching', () => {
 
       for (const a of await slow) {
         expect({ status: a.status, description: a.description }).toEqual({ status: 401, description: KEYS_UNAVAILABLE });
-        expect(a.elapsedMs).toBeLessThan(OUTBOUND_TIMEOUT_MS + 1000);
+        expect(a.elapsedMs).toBeLessThan(OUTBOUND_TIMEOUT_MS + 1500);
       }
       await expectRevoked(p, bob);
 
