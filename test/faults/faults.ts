@@ -35,6 +35,7 @@ import { deleteKafkaArtifacts, freePort, sleep } from '../../scripts/bench/proce
 import { deliveries, Deliveries, groupState, GroupState, isComplete, sample, undelivered, Verdicts } from './checks';
 import { Fleet, Instance, waitForGroupMembers } from './fleet';
 import { LoadTarget, OktaLoad } from './load';
+import { SCHEDULE, ScheduleClock } from './schedule';
 import { Services } from './services';
 import { GTR_PATH, ManagementApi, SeededUser, seedTenant } from './tenant';
 
@@ -84,23 +85,9 @@ interface FaultMark {
 }
 
 /**
- * When each fault starts, in seconds after the load started. When a step runs late (a slow
- * `services.sh up`), every later step moves by as much: outages keep their planned length.
- */
-const SCHEDULE = {
-  /** SIGKILL instance 1 of each consumer app, in CONSUMERS order; each restarted 1 s later. */
-  consumers: [5, 10, 15, 20],
-  /** SIGKILL gateway-2; restarted 1 s later. */
-  gateway: 25,
-  /** Outages: down (SIGKILL, or an immediate stop) at `down`, `services.sh up` at `up`. */
-  oneBroker: { down: 30, up: 35 },
-  allBrokers: { down: 55, up: 70 },
-  postgres: { down: 100, up: 105 },
-};
-/**
- * The users' first requests are spread evenly until PostgreSQL is started again (plus however late
- * the schedule runs): the last ones meet the outage, and none is new once the last fault is over,
- * so the recovery time measures the pipeline and Okta's retries, not the load's own tail.
+ * The users' first requests are spread evenly in schedule time until PostgreSQL is started again:
+ * the last ones meet the outage, and none is new once the last fault is over, so the recovery
+ * time measures the pipeline and Okta's retries, not the load's own tail.
  */
 const LOAD_SECONDS = SCHEDULE.postgres.up;
 /** What a supervisor waits before restarting a process that died. */
@@ -114,31 +101,18 @@ const SUPERVISOR_DELAY_MS = 1000;
 async function injectFaults(
   fleet: Fleet,
   services: Services,
-  load: { startedAt: number; progress: () => string; slipped: (ms: number) => void },
+  clock: ScheduleClock,
+  progress: () => string,
   marks: FaultMark[],
   readyAfter: Map<string, number | null>,
 ): Promise<number> {
   const mark = (what: string) => {
-    marks.push({ atMs: Date.now() - startedAt, what: `${what} [${load.progress()}]` });
+    marks.push({ atMs: Date.now() - startedAt, what: `${what} [${progress()}]` });
     say(`fault: ${what}`);
   };
-  // A step that overran (services.sh up is slow on a busy machine) moves the rest of the schedule
-  // with it, so that every outage lasts as long as planned and the load runs on through all of them.
-  let slipMs = 0;
-  /** Waits for `seconds` into the schedule, and at least until `notBefore` (epoch ms). */
-  const at = async (seconds: number, notBefore = 0) => {
-    if (stopping) throw new Error('the run is stopping');
-    const due = Math.max(load.startedAt + seconds * 1000 + slipMs, notBefore);
-    await sleep(Math.max(0, due - Date.now()));
-    if (stopping) throw new Error('the run is stopping');
-    const late = Date.now() - (load.startedAt + seconds * 1000);
-    if (late > slipMs) {
-      slipMs = late;
-      load.slipped(slipMs);
-    }
-  };
-  /** When an outage that really began now may end: it lasts as long as planned. */
-  const endOf = (planned: { down: number; up: number }) => Date.now() + (planned.up - planned.down) * 1000;
+  let step = 0;
+  const next = (notBefore?: number) => clock.step(step++, notBefore);
+  const endOf = ScheduleClock.endOf;
   const crashAndRestart = async (instance: Instance) => {
     mark(`SIGKILL ${instance.name}`);
     await fleet.kill(instance);
@@ -148,38 +122,38 @@ async function injectFaults(
     // Measured in the background: the next fault does not wait for it.
     const restartedAt = Date.now();
     readyAfter.set(instance.name, null);
-    fleet.waitReady(instance, 120_000).then(
+    fleet.waitReady(instance, 600_000).then(
       () => readyAfter.set(instance.name, (Date.now() - restartedAt) / 1000),
       () => undefined,
     );
   };
 
-  for (const [i, app] of CONSUMERS.entries()) {
-    await at(SCHEDULE.consumers[i]);
+  for (const app of CONSUMERS) {
+    await next();
     await crashAndRestart(fleet.byName(`${app}-1`));
   }
-  await at(SCHEDULE.gateway);
+  await next();
   await crashAndRestart(fleet.byName('gateway-2'));
 
-  await at(SCHEDULE.oneBroker.down);
+  await next();
   mark(`SIGKILL Kafka node 1 (pid ${await services.killBroker(1)})`);
-  await at(SCHEDULE.oneBroker.up, endOf(SCHEDULE.oneBroker));
+  await next(endOf(SCHEDULE.oneBroker));
   mark('services.sh up: Kafka node 1 starting');
   await services.up();
   mark('Kafka node 1 back');
 
-  await at(SCHEDULE.allBrokers.down);
+  await next();
   const pids = await Promise.all(Array.from({ length: KAFKA_NODES }, (_, i) => services.killBroker(i + 1)));
   mark(`SIGKILL every Kafka node (pids ${pids.join(', ')})`);
-  await at(SCHEDULE.allBrokers.up, endOf(SCHEDULE.allBrokers));
+  await next(endOf(SCHEDULE.allBrokers));
   mark('services.sh up: Kafka nodes starting');
   await services.up();
   mark('Kafka back');
 
-  await at(SCHEDULE.postgres.down);
+  await next();
   await services.stopPostgres('immediate');
   mark('PostgreSQL stopped (pg_ctl -m immediate)');
-  await at(SCHEDULE.postgres.up, endOf(SCHEDULE.postgres));
+  await next(endOf(SCHEDULE.postgres));
   mark('services.sh up: PostgreSQL starting');
   // The fault ends when PostgreSQL answers, which is before services.sh is done checking the rest.
   let answeredAt: number | null = null;
@@ -198,7 +172,7 @@ async function injectFaults(
   }
   const backAt = answeredAt ?? Date.now();
   marks.push({ atMs: backAt - startedAt, what: 'PostgreSQL answers again: the last fault ends' });
-  if (slipMs > 0) say(`the faults ran ${(slipMs / 1000).toFixed(1)} s behind their schedule; the load was stretched as much`);
+  if (clock.slipSeconds >= 1) say(`the faults ran ${clock.slipSeconds.toFixed(1)} s behind their schedule; the load waited with them`);
   mark('services.sh up done');
   marks.sort((a, b) => a.atMs - b.atMs);
   return backAt;
@@ -343,17 +317,18 @@ async function main(cfg: Settings): Promise<void> {
   const subjectOf = (u: SeededUser, i: number): Record<string, string> =>
     i % 2 === 0 ? { format: 'iss_sub', iss: idp.issuer, sub: u.providerUserId } : { format: 'email', email: u.email };
   const targets: LoadTarget[] = users.map((u, i) => ({ userId: u.userId, subject: subjectOf(u, i) }));
+  const clock = new ScheduleClock(Date.now(), () => stopping);
   const load = new OktaLoad({
     gateways: gatewayUrls,
     path: GTR_PATH,
     audience: `${gatewayUrls[0]}${GTR_PATH}`,
     idp,
     targets,
-    firstRequestsUntil: Date.now() + LOAD_SECONDS * 1000,
+    clock: () => clock.now(),
+    seconds: LOAD_SECONDS,
     deadline: startedAt + (cfg.maxSeconds - 60) * 1000,
     runStartedAt: startedAt,
   });
-  const loadStartedAt = Date.now();
   load.start();
   const ticker = setInterval(() => {
     const r = load.retries;
@@ -370,11 +345,8 @@ async function main(cfg: Settings): Promise<void> {
     lastFaultAt = await injectFaults(
       fleet,
       services,
-      {
-        startedAt: loadStartedAt,
-        progress: () => `${load.accepted()}/${users.length} users accepted, ${load.unsent()} not sent yet`,
-        slipped: (ms) => load.stretchTo(loadStartedAt + LOAD_SECONDS * 1000 + ms),
-      },
+      clock,
+      () => `${load.accepted()}/${users.length} users accepted, ${load.unsent()} not sent yet`,
       marks,
       readyAfter,
     );

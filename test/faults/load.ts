@@ -34,11 +34,10 @@ export interface LoadOptions {
   audience: string;
   idp: FakeIdp;
   targets: LoadTarget[];
-  /**
-   * The users' first requests are spread evenly until this moment (epoch ms); `stretchTo` moves it
-   * later, so that the load keeps running through faults that took longer than planned.
-   */
-  firstRequestsUntil: number;
+  /** The clock the load follows, in seconds (the fault schedule's: it waits for late faults). */
+  clock: () => number;
+  /** User i's first request leaves at clock time i × seconds / users. */
+  seconds: number;
   /** No attempt starts after this (epoch ms): the load is bounded in time as well as in count. */
   deadline: number;
   /** Epoch ms the run started; attempt times are relative to it. */
@@ -84,11 +83,9 @@ export class OktaLoad {
   readonly outcomes: UserOutcome[];
   readonly retries: RetryCounts = { '5xx': 0, '429': 0, connection: 0, detail: {} };
   private finished: Promise<void> | null = null;
-  private until: number;
 
   constructor(private readonly options: LoadOptions) {
     this.outcomes = options.targets.map((t) => ({ userId: t.userId, attempts: [], acceptedAtMs: null, refused: null, gaveUp: null }));
-    this.until = options.firstRequestsUntil;
   }
 
   /** Starts the load; `done()` resolves when every user has a final outcome. */
@@ -96,24 +93,16 @@ export class OktaLoad {
     this.finished = this.release().then(() => undefined);
   }
 
-  /**
-   * Releases one user at a time, each after (time left) / (users left): a steady rate that slows
-   * down evenly when the end is moved later.
-   */
+  /** Releases the users at a steady rate of clock time: while the clock waits, so does the load. */
   private async release(): Promise<void[]> {
-    const { targets } = this.options;
+    const { targets, clock, seconds, deadline } = this.options;
     const running: Promise<void>[] = [];
     for (let i = 0; i < targets.length; i++) {
+      const due = (i * seconds) / targets.length;
+      while (clock() < due && Date.now() < deadline) await sleep(Math.min(250, Math.max(10, (due - clock()) * 1000)));
       running.push(this.logOut(targets[i], i, this.outcomes[i]));
-      const left = targets.length - i - 1;
-      if (left > 0) await sleep(Math.max(0, (this.until - Date.now()) / left));
     }
     return Promise.all(running);
-  }
-
-  /** Moves the end of the first requests later (never earlier). */
-  stretchTo(epochMs: number): void {
-    this.until = Math.max(this.until, epochMs);
   }
 
   /** Users whose first request has not been sent yet. */
