@@ -463,6 +463,11 @@ async function main(cfg: Settings): Promise<void> {
   );
 
   // 7. Figures.
+  const { rows: lastToComplete } = await db.query<{ id: string; created: number; completed: number | null }>(
+    `SELECT id, (extract(epoch FROM created_at) * 1000)::float8 AS created, (extract(epoch FROM completed_at) * 1000)::float8 AS completed
+     FROM logout_requests WHERE user_ids && $1::text[] ORDER BY completed_at DESC NULLS FIRST LIMIT 3`,
+    [users.map((u) => u.userId)],
+  );
   const loadDeliveries = [...got.bySid.entries()].filter(([sid]) => loadSids.has(sid));
   const loadTokens = loadDeliveries.reduce((sum, [, n]) => sum + n, 0);
   const deliveredLoadSids = loadDeliveries.length;
@@ -490,6 +495,7 @@ async function main(cfg: Settings): Promise<void> {
   );
   const relative = (at: number | null) => (at === null ? 'never' : `${((at - lastFaultAt) / 1000).toFixed(1)} s`);
   out(`    after the last fault: ${finishedAt.map(([what, at]) => `${what} ${relative(at)}`).join(', ')}`);
+  out(`    the last requests to complete (accepted → completed, after the last fault): ${lastToComplete.map((q) => `${q.id} ${relative(q.created)} → ${relative(q.completed)}`).join(', ') || 'none'}`);
   out(`  logout requests: ${users.length} users, ${attempts} attempts, ${final.requests.size} accepted requests`);
   out(`  users with more than one accepted request (a 204 lost with its connection): ${repeated.length}${repeated.length ? ` (${sample(repeated.map(([u, n]) => `${u}×${n}`))})` : ''}`);
   out(`  back-channel deliveries: ${loadTokens} logout tokens for ${loadSids.size} sessions; duplicate deliveries: ${loadTokens - deliveredLoadSids}`);

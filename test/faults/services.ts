@@ -125,7 +125,7 @@ export class Services {
     const leftovers = await this.kafkaPids();
     if (leftovers.length) {
       say(`stopping Kafka nodes left running in ${this.layout.cacheDir} by an interrupted run (pids ${leftovers.join(', ')})`);
-      await this.stopKafka();
+      await this.stopNodes();
     }
     const busy: number[] = [];
     for (const port of [this.layout.pgPort, ...this.kafkaPorts()]) if (!(await portIsFree(port))) busy.push(port);
@@ -225,6 +225,10 @@ export class Services {
   /** Stops every node this run's cache directory knows of: SIGTERM together, SIGKILL after 30 s. */
   async stopKafka(): Promise<void> {
     await this.quiesce();
+    await this.stopNodes();
+  }
+
+  private async stopNodes(): Promise<void> {
     const pids = await this.kafkaPids();
     for (const pid of pids) process.kill(pid, 'SIGTERM');
     const stopped = await Promise.all(pids.map((pid) => waitGone(pid, 30_000)));
