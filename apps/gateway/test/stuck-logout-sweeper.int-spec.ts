@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { Envelope, LogoutRequested, Topics, prefixed } from '@ulo/contracts';
-import { pollUntil, testConfig, uniqueSuffix } from '@ulo/testing';
+import { deleteTopicsWithPrefix, pollUntil, testConfig, uniqueSuffix } from '@ulo/testing';
 import { StuckLogoutSweeper } from '../src/revocation/stuck-logout.sweeper';
 import { RunningGateway, startGateway } from './gateway.harness';
 
@@ -21,14 +21,7 @@ describe('StuckLogoutSweeper', () => {
   });
   afterAll(async () => {
     await gw.close();
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-      if (mine.length) await admin.deleteTopics({ topics: mine });
-    } finally {
-      await admin.disconnect();
-    }
+    await deleteTopicsWithPrefix(kafka, prefix);
   });
 
   /** A logout request accepted `ageSeconds` ago, complete `completedSecondsAgo` ago (or not). */

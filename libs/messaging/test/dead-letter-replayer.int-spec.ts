@@ -1,6 +1,6 @@
 import { Kafka, Producer, logLevel } from 'kafkajs';
 import { DeadLetter, TopicName, Topics, prefixed } from '@ulo/contracts';
-import { pollUntil, testConfig, uniqueSuffix } from '@ulo/testing';
+import { deleteTopicsWithPrefix, pollUntil, testConfig, uniqueSuffix } from '@ulo/testing';
 import { DeadLetterReplayer, ensureTopics } from '@ulo/messaging';
 
 /** Issue 9 §3: `npm run dead-letter:replay` re-publishes dead-lettered messages to their source topics. */
@@ -37,10 +37,7 @@ describe('DeadLetterReplayer', () => {
   });
   afterEach(async () => {
     await producer.disconnect();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(prefix)) });
-    await admin.disconnect();
+    await deleteTopicsWithPrefix(kafka, prefix);
   });
 
   const letter = (topic: TopicName, key: string | null, value: string | null, offset: number): DeadLetter => ({

@@ -6,7 +6,7 @@ import { AppConfig, ConfigModule } from '@ulo/config';
 import { DeadLetter, Envelope, LogoutRequested, Topics, prefixed } from '@ulo/contracts';
 import { ConsumerApp, EventContext, OutboxWriter, PoisonMessageException, startConsumerApp } from '@ulo/messaging';
 import { PersistenceModule } from '@ulo/persistence';
-import { pollUntil, testConfig, uniqueSuffix } from '@ulo/testing';
+import { deleteTopicsWithPrefix, pollUntil, testConfig, uniqueSuffix } from '@ulo/testing';
 
 /** What the probe handler does with one logout request (by correlation id), and what it saw. */
 interface Plan {
@@ -64,14 +64,7 @@ describe('KafkaEventServer', () => {
   }, 60_000);
   afterAll(async () => {
     await probe.app.close();
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-      if (mine.length) await admin.deleteTopics({ topics: mine });
-    } finally {
-      await admin.disconnect();
-    }
+    await deleteTopicsWithPrefix(kafka, prefix);
   });
 
   /** A valid logout-requested message per correlation id, all with `key`: one partition, in this order. */

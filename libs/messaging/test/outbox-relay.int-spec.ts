@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { DeadLetter, Topics, prefixed } from '@ulo/contracts';
 import { OutboxRelay, createKafka } from '@ulo/messaging';
 import { createDataSource } from '@ulo/persistence';
-import { pollUntil, testConfig, truncateAll, uniqueSuffix } from '@ulo/testing';
+import { deleteTopicsWithPrefix, pollUntil, testConfig, truncateAll, uniqueSuffix } from '@ulo/testing';
 
 /** Issue 9 §5 and SPEC §8: the outbox relay never wedges, and waits without Kafka. */
 describe('OutboxRelay', () => {
@@ -26,14 +26,7 @@ describe('OutboxRelay', () => {
   });
   afterEach(async () => {
     await relay?.stop();
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-      if (mine.length) await admin.deleteTopics({ topics: mine });
-    } finally {
-      await admin.disconnect();
-    }
+    await deleteTopicsWithPrefix(kafka, prefix);
   });
 
   /** A topic of this test whose messages (record batches) the broker takes up to `maxMessageBytes`. */

@@ -4,3 +4,4 @@ export * from './database';
 export * from './fake-idp';
 export * from './app-process';
 export * from './rp-receiver';
+export * from './kafka-topics';
