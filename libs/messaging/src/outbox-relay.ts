@@ -51,6 +51,7 @@ export function takeWithinBytes<T extends { message_key: string | null; value: s
 export class OutboxRelay {
   private readonly logger = new Logger(OutboxRelay.name);
   private readonly outage = new OutageReporter(this.logger, 'Kafka (outbox relay)');
+  private readonly databaseOutage = new OutageReporter(this.logger, 'PostgreSQL (outbox relay)');
   private producer: Producer | null = null;
   private connected = false;
   private connecting: Promise<unknown> | null = null;
@@ -120,9 +121,14 @@ export class OutboxRelay {
       return;
     }
     this.running = this.drain()
-      .then(() => this.outage.recovered())
+      .then(() => {
+        this.outage.recovered();
+        this.databaseOutage.recovered();
+      })
       .catch((err: unknown) => {
-        if (isTransient(err)) this.outage.failed(err);
+        // The outage is named after what failed: the broker (a kafkajs error) or the database.
+        const fromKafka = String((err as Error)?.name ?? '').startsWith('KafkaJS');
+        if (isTransient(err)) (fromKafka ? this.outage : this.databaseOutage).failed(err);
         else this.logger.error(`outbox relay: ${(err as Error)?.message ?? String(err)}; retrying on the next poll`);
       })
       .finally(() => {
