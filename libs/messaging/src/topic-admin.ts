@@ -22,7 +22,14 @@ export function replicationFor(brokerCount: number): TopicReplication {
 const LEADERS_TIMEOUT_MS = 30_000;
 const LEADERS_POLL_MS = 100;
 /** What a broker answers about a topic created a moment ago that its metadata does not show yet. */
-const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER']);
+
+function notYet(err: unknown): boolean {
+  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (NOT_YET.has(e.type ?? '')) return true;
+  }
+  return false;
+}
 
 /**
  * Returns once every partition of `topics` has a leader. kafkajs' own `waitForLeaders` gives up at
@@ -35,9 +42,15 @@ async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
   for (;;) {
     try {
       const metadata = await admin.fetchTopicMetadata({ topics });
-      if (metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      if (metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) {
+        // A leader in the metadata is not yet a leader that hosts the partition: a write then fails
+        // for some partitions, and kafkajs' retry of the whole request duplicates the others. Asking
+        // every leader for its offsets proves each partition is served.
+        for (const topic of topics) await admin.fetchTopicOffsets(topic);
+        return;
+      }
     } catch (err) {
-      if (!NOT_YET.has((err as { type?: string }).type ?? '') || Date.now() > deadline) throw err;
+      if (!notYet(err) || Date.now() > deadline) throw err;
     }
     if (Date.now() > deadline) throw new Error(`topics without a leader after ${LEADERS_TIMEOUT_MS} ms: ${topics.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, LEADERS_POLL_MS));
