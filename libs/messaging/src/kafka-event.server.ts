@@ -112,7 +112,9 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       // How long a rebalance waits for members to rejoin: a member busy in a handler rejoins at its next heartbeat.
       rebalanceTimeout: Math.max(sessionTimeout, 30_000),
       heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
-      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: () => Promise.resolve(true) },
+      // kafkajs restarts a crashed consumer by itself after a retriable error, unless we are closing:
+      // a crash caused by our own disconnect must not bring the consumer back behind close()'s back.
+      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: () => Promise.resolve(!this.closing) },
     });
     this.consumer = consumer;
     const stopped = new Promise<unknown>((resolve) => (this.stopCurrent = resolve));
