@@ -20,8 +20,12 @@ export interface KafkaEventServerOptions {
   sessionTimeoutMs?: number;
 }
 
-/** Delays between attempts at a message whose handler failed: transient outages, then anything else. */
-const TRANSIENT_RETRY = { baseMs: 200, maxMs: 10_000 };
+/**
+ * Delays between attempts at a message whose handler failed: transient outages (capped low: an
+ * attempt costs one query, and the partition should move within a second or two of the database's
+ * return), then anything else.
+ */
+const TRANSIENT_RETRY = { baseMs: 200, maxMs: 2_000 };
 const OTHER_RETRY = { baseMs: 1_000, maxMs: 30_000 };
 /** Delays between attempts to (re)build the consumer while Kafka is unreachable. */
 const RECONNECT = { baseMs: 500, maxMs: 10_000 };
