@@ -7,3 +7,8 @@ export * from './log-event';
 export * from './payload-schemas';
 export * from './log-event.schema';
 export * from './log-stream-envelope';
+export * from './initiators';
+export * from './connection-strategy';
+export * from './backchannel-delivery';
+export * from './signing-key';
+export * from './log-stream';

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-
-export const initiators = ['idp-logout', 'session-revoked', 'rp-logout', 'password-changed', 'account-deleted'] as const;
-export type Initiator = (typeof initiators)[number];
+import { LOGOUT_REQUEST_INITIATORS } from './initiators';
 
 /** What to revoke: everything of the users, one item, or nothing of that kind. */
 const scopeSchema = z.discriminatedUnion('mode', [
@@ -12,7 +10,7 @@ const scopeSchema = z.discriminatedUnion('mode', [
 
 export const logoutRequestedSchema = z.object({
   requestId: z.string().min(1),
-  initiator: z.enum(initiators),
+  initiator: z.enum(LOGOUT_REQUEST_INITIATORS),
   userIds: z.array(z.string().min(1)).min(1),
   connection: z.object({ id: z.string(), name: z.string() }).nullable(),
   sessions: scopeSchema,

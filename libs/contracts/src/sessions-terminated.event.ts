@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { initiators } from './logout-requested.event';
+import { LOGOUT_REQUEST_INITIATORS } from './initiators';
 
 /**
  * Sessions one logout terminated, with the clients that took part in each. A user with
@@ -10,7 +10,7 @@ export const SESSIONS_PER_EVENT = 100;
 
 export const sessionsTerminatedSchema = z.object({
   requestId: z.string().min(1),
-  initiator: z.enum(initiators),
+  initiator: z.enum(LOGOUT_REQUEST_INITIATORS),
   chunk: z.number().int().min(0),
   sessions: z
     .array(

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createPrivateKey, KeyObject } from 'node:crypto';
 import { exportJWK, exportPKCS8, generateKeyPair, JWK } from 'jose';
 import { DataSource } from 'typeorm';
+import type { SigningKeyStatus } from '@ulo/contracts';
 import { SealedFor, decryptSecretAsync, encryptSecretAsync } from './key-encryption';
 
 export interface PublicSigningKey {
   kid: string;
   alg: string;
-  status: 'current' | 'previous' | 'retired';
+  status: SigningKeyStatus;
   jwk: JWK;
   created_at: string;
   rotated_at: string | null;
@@ -68,7 +69,7 @@ export class SigningKeyStore {
 
   /** Public parts only, newest first. */
   async list(): Promise<PublicSigningKey[]> {
-    const rows: { kid: string; alg: string; status: PublicSigningKey['status']; public_jwk: JWK; created_at: Date; rotated_at: Date | null }[] =
+    const rows: { kid: string; alg: string; status: SigningKeyStatus; public_jwk: JWK; created_at: Date; rotated_at: Date | null }[] =
       await this.dataSource.query(
         `SELECT kid, alg, status, public_jwk, created_at, rotated_at FROM signing_keys ORDER BY created_at DESC, kid`,
       );

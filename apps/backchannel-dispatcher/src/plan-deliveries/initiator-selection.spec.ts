@@ -1,7 +1,8 @@
+import type { BackchannelLogoutInitiator } from '@ulo/contracts';
 import { selectsEvent } from './initiator-selection';
 
 const url = 'https://app.example.com/backchannel';
-const custom = (selected: string[]) => ({
+const custom = (selected: BackchannelLogoutInitiator[]) => ({
   backchannel_logout_urls: [url],
   backchannel_logout_initiators: { mode: 'custom' as const, selected_initiators: selected },
 });

@@ -1,4 +1,4 @@
-import type { Initiator } from '@ulo/contracts';
+import { DEFAULT_SELECTED_INITIATORS, type BackchannelLogoutInitiator, type Initiator } from '@ulo/contracts';
 import type { OidcLogoutSettings } from '@ulo/persistence';
 
 /**
@@ -9,8 +9,8 @@ import type { OidcLogoutSettings } from '@ulo/persistence';
 export function selectsEvent(settings: OidcLogoutSettings | null, initiator: Initiator): string | null {
   const url = settings?.backchannel_logout_urls?.[0];
   if (!url) return null;
-  const initiators = settings.backchannel_logout_initiators ?? { mode: 'custom', selected_initiators: ['rp-logout', 'idp-logout'] };
+  const initiators = settings.backchannel_logout_initiators ?? { mode: 'custom', selected_initiators: DEFAULT_SELECTED_INITIATORS };
   if (initiators.mode === 'all') return url;
-  const wanted = initiator === 'idp-logout' ? ['idp-logout', 'session-revoked'] : [initiator];
+  const wanted: BackchannelLogoutInitiator[] = initiator === 'idp-logout' ? ['idp-logout', 'session-revoked'] : [initiator];
   return initiators.selected_initiators.some((i) => wanted.includes(i)) ? url : null;
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { LogEvent } from '@ulo/contracts';
+import type { LogEvent, LogStreamStatus, LogStreamType } from '@ulo/contracts';
 import { normalise } from '@ulo/persistence';
-import type { LogStreamSink, LogStreamStatus, LogStreamType } from '@ulo/persistence';
+import type { LogStreamSink } from '@ulo/persistence';
 import type { StreamLag } from '../metrics/log-streamer.metrics';
 
 export interface DrivenStream {

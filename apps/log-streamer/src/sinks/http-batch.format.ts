@@ -1,5 +1,5 @@
 import type { LogStreamEnvelope } from '@ulo/contracts';
-import type { HttpContentFormat } from '@ulo/persistence';
+import type { HttpContentFormat } from '@ulo/contracts';
 
 /**
  * SPEC §5: the request bodies of one batch. JSONARRAY: the batch as one array; JSONLINES: the

@@ -1,5 +1,5 @@
-import type { LogStreamEnvelope } from '@ulo/contracts';
-import type { LogStreamSink, LogStreamType } from '@ulo/persistence';
+import type { LogStreamEnvelope, LogStreamType } from '@ulo/contracts';
+import type { LogStreamSink } from '@ulo/persistence';
 
 /** What a sink needs of a stream. */
 export interface SinkTarget {

@@ -1,5 +1,5 @@
 import { OnApplicationShutdown } from '@nestjs/common';
-import type { LogStreamType } from '@ulo/persistence';
+import type { LogStreamType } from '@ulo/contracts';
 import type { SafeHttpClient } from '@ulo/security';
 import { HttpLogSink } from './http-log.sink';
 import { KafkaLogSink } from './kafka-log.sink';

@@ -1,12 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
+import { DELIVERY_STATUSES, DeliveryStatus } from '@ulo/contracts';
 import { CheckpointQuery } from '../paging/checkpoint-page';
 
-export const deliveryStatuses = ['pending', 'succeeded', 'failed', 'parked'] as const;
-
 export class ListDeliveriesQuery extends CheckpointQuery {
-  @ApiPropertyOptional({ enum: deliveryStatuses })
+  @ApiPropertyOptional({ enum: DELIVERY_STATUSES })
   @IsOptional()
-  @IsIn(deliveryStatuses, { message: `status must be one of: ${deliveryStatuses.join(', ')}` })
-  status?: (typeof deliveryStatuses)[number];
+  @IsIn(DELIVERY_STATUSES, { message: `status must be one of: ${DELIVERY_STATUSES.join(', ')}` })
+  status?: DeliveryStatus;
 }

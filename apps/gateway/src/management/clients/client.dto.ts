@@ -15,38 +15,22 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-
-export const initiatorModes = ['custom', 'all'] as const;
-
-/** Auth0's back-channel logout initiators: the events after which an application is notified. */
-export const logoutInitiators = [
-  'rp-logout',
-  'idp-logout',
-  'password-changed',
-  'session-expired',
-  'session-revoked',
-  'account-deleted',
-  'email-identifier-changed',
-  'mfa-phone-unenrolled',
-  'account-deactivated',
-] as const;
-
-export const defaultInitiators = { mode: 'custom' as const, selected_initiators: ['rp-logout', 'idp-logout'] };
+import { BACKCHANNEL_LOGOUT_INITIATORS, BackchannelLogoutInitiator, INITIATOR_MODES, InitiatorMode } from '@ulo/contracts';
 
 // client_id appears in paths and in logout tokens' `aud`: keep it to URL-safe characters.
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
 
 export class BackchannelLogoutInitiatorsDto {
-  @ApiProperty({ enum: initiatorModes, description: '`all`: every initiator; `custom`: those selected' })
-  @IsIn(initiatorModes, { message: `mode must be one of: ${initiatorModes.join(', ')}` })
-  mode: (typeof initiatorModes)[number];
+  @ApiProperty({ enum: INITIATOR_MODES, description: '`all`: every initiator; `custom`: those selected' })
+  @IsIn(INITIATOR_MODES, { message: `mode must be one of: ${INITIATOR_MODES.join(', ')}` })
+  mode: InitiatorMode;
 
-  @ApiPropertyOptional({ enum: logoutInitiators, isArray: true, description: 'Required when mode is custom' })
+  @ApiPropertyOptional({ enum: BACKCHANNEL_LOGOUT_INITIATORS, isArray: true, description: 'Required when mode is custom' })
   @ValidateIf((o: BackchannelLogoutInitiatorsDto) => o.mode === 'custom' || o.selected_initiators !== undefined)
   @IsArray({ message: 'selected_initiators must be an array (required when mode is custom)' })
   @ArrayUnique({ message: 'selected_initiators must not repeat an initiator' })
-  @IsIn(logoutInitiators, { each: true, message: `selected_initiators may hold only: ${logoutInitiators.join(', ')}` })
-  selected_initiators?: string[];
+  @IsIn(BACKCHANNEL_LOGOUT_INITIATORS, { each: true, message: `selected_initiators may hold only: ${BACKCHANNEL_LOGOUT_INITIATORS.join(', ')}` })
+  selected_initiators?: BackchannelLogoutInitiator[];
 }
 
 export class OidcLogoutDto {

@@ -8,7 +8,8 @@ import { randomId } from '../ids';
 import { CheckpointQuery, findPage } from '../paging/checkpoint-page';
 import { rethrowViolation } from '../pg-errors';
 import { deleteOr404, findOr404 } from '../rows';
-import { CreateClientDto, OidcLogoutDto, UpdateClientDto, defaultInitiators } from './client.dto';
+import { DEFAULT_SELECTED_INITIATORS } from '@ulo/contracts';
+import { CreateClientDto, OidcLogoutDto, UpdateClientDto } from './client.dto';
 
 export interface ClientView {
   client_id: string;
@@ -83,7 +84,7 @@ export class ClientsService {
       backchannel_logout_urls: [url],
       backchannel_logout_initiators: initiators
         ? { mode: initiators.mode, selected_initiators: initiators.selected_initiators ?? [] }
-        : { ...defaultInitiators, selected_initiators: [...defaultInitiators.selected_initiators] },
+        : { mode: 'custom', selected_initiators: [...DEFAULT_SELECTED_INITIATORS] },
     };
   }
 }

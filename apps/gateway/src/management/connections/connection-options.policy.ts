@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { UnsafeUrlException, assertSafeUrlSyntax } from '@ulo/security';
-import type { ConnectionStrategy } from '@ulo/persistence';
+import type { ConnectionStrategy } from '@ulo/contracts';
 
 export class InvalidConnectionOptionsException extends Error {}
 

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { CONNECTION_STRATEGIES, ConnectionStrategy } from '@ulo/contracts';
 import { CheckpointQuery } from '../paging/checkpoint-page';
 
-export const strategies = ['okta', 'oidc', 'samlp'] as const;
 const NAME = /^[a-zA-Z0-9](-?[a-zA-Z0-9])*$/;
 
 export class CreateConnectionDto {
@@ -12,9 +12,9 @@ export class CreateConnectionDto {
   @Matches(NAME, { message: 'name must be letters and digits, optionally separated by single hyphens' })
   name: string;
 
-  @ApiProperty({ enum: strategies })
-  @IsIn(strategies, { message: `strategy must be one of: ${strategies.join(', ')}` })
-  strategy: (typeof strategies)[number];
+  @ApiProperty({ enum: CONNECTION_STRATEGIES })
+  @IsIn(CONNECTION_STRATEGIES, { message: `strategy must be one of: ${CONNECTION_STRATEGIES.join(', ')}` })
+  strategy: ConnectionStrategy;
 
   @ApiPropertyOptional({
     description:
@@ -36,8 +36,8 @@ export class UpdateConnectionDto {
 
 export class ListConnectionsQuery extends CheckpointQuery {
   @IsOptional()
-  @IsIn(strategies)
-  strategy?: string;
+  @IsIn(CONNECTION_STRATEGIES)
+  strategy?: ConnectionStrategy;
 
   @IsOptional()
   @IsString()

@@ -52,7 +52,7 @@ export class ConnectionsService {
     return findPage(this.connections, query, {
       name: 'connections',
       where: {
-        ...(query.strategy ? { strategy: query.strategy as ConnectionEntity['strategy'] } : {}),
+        ...(query.strategy ? { strategy: query.strategy } : {}),
         ...(query.name ? { name: query.name } : {}),
       },
       view: (r) => this.view(r),

@@ -1,16 +1,9 @@
-import { LogCategory, TopicName, Topics, logCategories, prefixed } from '@ulo/contracts';
-import type {
-  HttpContentFormat,
-  HttpLogStreamSink,
-  KafkaLogStreamSink,
-  LogStreamFilter,
-  LogStreamType,
-} from '@ulo/persistence';
+import { HTTP_CONTENT_FORMATS, HttpContentFormat, LogCategory, LogStreamType, TopicName, Topics, logCategories, prefixed } from '@ulo/contracts';
+import type { HttpLogStreamSink, KafkaLogStreamSink, LogStreamFilter } from '@ulo/persistence';
 import { UnsafeUrlException, assertSafeUrlSyntax } from '@ulo/security';
 
 export class InvalidLogStreamException extends Error {}
 
-export const contentFormats: HttpContentFormat[] = ['JSONARRAY', 'JSONLINES', 'JSONOBJECT'];
 const HTTP_MEMBERS = ['httpEndpoint', 'httpAuthorization', 'httpContentType', 'httpContentFormat', 'httpCustomHeaders'];
 // RFC 9110 field-name token; a media type as type/subtype with optional parameters.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -82,8 +75,8 @@ export function validateHttpSink(sink: unknown, allowPrivateNetwork: boolean): H
     result.httpContentType = type;
   }
   if (sink.httpContentFormat !== undefined) {
-    if (!contentFormats.includes(sink.httpContentFormat as HttpContentFormat)) {
-      fail(`sink.httpContentFormat must be one of: ${contentFormats.join(', ')}`);
+    if (!HTTP_CONTENT_FORMATS.includes(sink.httpContentFormat as HttpContentFormat)) {
+      fail(`sink.httpContentFormat must be one of: ${HTTP_CONTENT_FORMATS.join(', ')}`);
     }
     result.httpContentFormat = sink.httpContentFormat as HttpContentFormat;
   }
@@ -149,7 +142,7 @@ export function validateSink(type: LogStreamType, sink: unknown, opts: { allowPr
 export function validateFilters(filters: unknown): LogStreamFilter[] {
   if (!Array.isArray(filters)) return fail('filters must be an array of {type: "category", name}');
   if (filters.length > MAX_FILTERS) fail(`filters may hold at most ${MAX_FILTERS} entries`);
-  const names = new Set<string>();
+  const names = new Set<LogCategory>();
   filters.forEach((f: unknown, i) => {
     if (!isObject(f) || Object.keys(f).some((k) => k !== 'type' && k !== 'name')) {
       fail(`filters[${i}] must be an object {type: "category", name}`);
@@ -159,7 +152,7 @@ export function validateFilters(filters: unknown): LogStreamFilter[] {
     if (!logCategories.includes(name as LogCategory)) {
       fail(`filters[${i}].name must be one of: ${logCategories.join(', ')}`);
     }
-    names.add(name as string);
+    names.add(name as LogCategory);
   });
   return [...names].map((name) => ({ type: 'category', name }));
 }

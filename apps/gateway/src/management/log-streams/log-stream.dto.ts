@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsArray, IsIn, IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { LOG_STREAM_TYPES, LogStreamType, SETTABLE_LOG_STREAM_STATUSES } from '@ulo/contracts';
 
-export const streamTypes = ['http', 'kafka'] as const;
-/** `suspended` is the service's verdict on a failing stream; callers set `active` or `paused`. */
-export const settableStatuses = ['active', 'paused'] as const;
+type SettableStatus = (typeof SETTABLE_LOG_STREAM_STATUSES)[number];
+
 
 const SINK_DOC =
   'http: {httpEndpoint, httpAuthorization (write-only), httpContentType (default application/json), ' +
@@ -17,9 +17,9 @@ export class CreateLogStreamDto {
   @MaxLength(128)
   name: string;
 
-  @ApiProperty({ enum: streamTypes })
-  @IsIn(streamTypes, { message: `type must be one of: ${streamTypes.join(', ')}` })
-  type: (typeof streamTypes)[number];
+  @ApiProperty({ enum: LOG_STREAM_TYPES })
+  @IsIn(LOG_STREAM_TYPES, { message: `type must be one of: ${LOG_STREAM_TYPES.join(', ')}` })
+  type: LogStreamType;
 
   @ApiProperty({ type: 'object', additionalProperties: true, description: SINK_DOC })
   @IsObject({ message: 'sink must be an object' })
@@ -30,10 +30,10 @@ export class CreateLogStreamDto {
   @IsArray({ message: 'filters must be an array of {type: "category", name}' })
   filters?: unknown[];
 
-  @ApiPropertyOptional({ enum: settableStatuses, default: 'active' })
+  @ApiPropertyOptional({ enum: SETTABLE_LOG_STREAM_STATUSES, default: 'active' })
   @IsOptional()
-  @IsIn(settableStatuses, { message: `status must be one of: ${settableStatuses.join(', ')}` })
-  status?: (typeof settableStatuses)[number];
+  @IsIn(SETTABLE_LOG_STREAM_STATUSES, { message: `status must be one of: ${SETTABLE_LOG_STREAM_STATUSES.join(', ')}` })
+  status?: SettableStatus;
 }
 
 export class UpdateLogStreamDto {
@@ -45,12 +45,12 @@ export class UpdateLogStreamDto {
   name?: string;
 
   @ApiPropertyOptional({
-    enum: settableStatuses,
+    enum: SETTABLE_LOG_STREAM_STATUSES,
     description: '`active` resumes a paused or suspended stream where it stopped; `paused` keeps its position',
   })
   @IsOptional()
-  @IsIn(settableStatuses, { message: `status must be one of: ${settableStatuses.join(', ')}` })
-  status?: (typeof settableStatuses)[number];
+  @IsIn(SETTABLE_LOG_STREAM_STATUSES, { message: `status must be one of: ${SETTABLE_LOG_STREAM_STATUSES.join(', ')}` })
+  status?: SettableStatus;
 
   @ApiPropertyOptional({
     type: 'object',

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { MoreThan, Repository } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { APP_CONFIG, AppConfig, signingSecretOf } from '@ulo/config';
+import type { LogStreamStatus, LogStreamType } from '@ulo/contracts';
 import {
   HttpCustomHeader,
   HttpLogStreamSink,
@@ -11,8 +12,6 @@ import {
   LogStreamError,
   LogStreamFilter,
   LogStreamSink,
-  LogStreamStatus,
-  LogStreamType,
 } from '@ulo/persistence';
 import { SealedFor, encryptSecretAsync } from '@ulo/security';
 import { newId } from '../ids';
