@@ -1,11 +1,19 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, Unique, UpdateDateColumn } from 'typeorm';
+import { DELIVERY_STATUSES, type DeliveryStatus, type Initiator } from '@ulo/contracts';
+import { oneOf } from './check-expressions';
 
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'parked';
-
-/** One back-channel logout token to deliver: a terminated session × a client that took part in it. */
+/**
+ * One back-channel logout token to deliver (SPEC §4): a terminated session × a client that took
+ * part in it. Unique per request × session × client, so a redelivered chunk plans nothing twice.
+ * Only `ix_deliveries_client_due` serves `status = 'pending'`: the claim goes client by client.
+ */
 @Entity({ name: 'backchannel_deliveries' })
+@Unique('uq_delivery_request_session_client', ['requestId', 'sessionId', 'clientId'])
+@Index('ix_deliveries_client_due', ['clientId', 'nextAttemptAt', 'id'], { where: "status = 'pending'" })
+@Index('ix_deliveries_status', ['status', 'id'], { where: "status <> 'pending'" })
+@Check('backchannel_deliveries_status_check', oneOf('status', DELIVERY_STATUSES))
 export class BackchannelDeliveryEntity {
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'backchannel_deliveries_pkey' })
   id: string;
 
   @Column({ name: 'request_id', type: 'text' })
@@ -24,7 +32,7 @@ export class BackchannelDeliveryEntity {
   url: string;
 
   @Column({ type: 'text' })
-  initiator: string;
+  initiator: Initiator;
 
   @Column({ type: 'text' })
   status: DeliveryStatus;
@@ -32,7 +40,7 @@ export class BackchannelDeliveryEntity {
   @Column({ type: 'integer', default: 0 })
   attempts: number;
 
-  @Column({ name: 'next_attempt_at', type: 'timestamptz' })
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', default: () => 'now()' })
   nextAttemptAt: Date;
 
   @Column({ name: 'last_status_code', type: 'integer', nullable: true })

@@ -1,13 +1,16 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { BackchannelLogoutInitiator, InitiatorMode } from '@ulo/contracts';
 
+/** SPEC §6 `clients.oidc_logout`, as stored. */
 export interface OidcLogoutSettings {
   backchannel_logout_urls: string[];
-  backchannel_logout_initiators: { mode: 'custom' | 'all'; selected_initiators: string[] };
+  backchannel_logout_initiators: { mode: InitiatorMode; selected_initiators: BackchannelLogoutInitiator[] };
 }
 
+/** SPEC §6 `clients`: an application, and where it wants back-channel logout tokens. */
 @Entity({ name: 'clients' })
 export class ClientEntity {
-  @PrimaryColumn({ name: 'client_id', type: 'text' })
+  @PrimaryColumn({ name: 'client_id', type: 'text', primaryKeyConstraintName: 'clients_pkey' })
   clientId: string;
 
   @Column({ type: 'text' })

@@ -1,10 +1,18 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { LogEvent } from '@ulo/contracts';
 
-/** The queryable log. The whole event is kept in `data`; the columns exist to filter and page. */
+/**
+ * SPEC §5 the queryable log. The whole event is kept in `data`; the columns exist to filter and
+ * page: each filter of GET /api/v2/logs pages in log_id order through its own (column, log_id) index.
+ */
 @Entity({ name: 'log_events' })
+@Index('ix_log_events_type', ['type', 'logId'])
+@Index('ix_log_events_user', ['userId', 'logId'])
+@Index('ix_log_events_connection', ['connection', 'logId'])
+@Index('ix_log_events_client', ['clientId', 'logId'])
+@Index('ix_log_events_date', ['date'])
 export class LogEventEntity {
-  @PrimaryColumn({ name: 'log_id', type: 'text' })
+  @PrimaryColumn({ name: 'log_id', type: 'text', primaryKeyConstraintName: 'log_events_pkey' })
   logId: string;
 
   @Column({ type: 'timestamptz' })

@@ -1,8 +1,13 @@
 import { Check, Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-
-export type LogStreamType = 'http' | 'kafka';
-export type LogStreamStatus = 'active' | 'paused' | 'suspended';
-export type HttpContentFormat = 'JSONARRAY' | 'JSONLINES' | 'JSONOBJECT';
+import {
+  LOG_STREAM_STATUSES,
+  LOG_STREAM_TYPES,
+  type HttpContentFormat,
+  type LogCategory,
+  type LogStreamStatus,
+  type LogStreamType,
+} from '@ulo/contracts';
+import { oneOf } from './check-expressions';
 
 /**
  * A custom header as stored: its value is a secret too (API keys travel there), sealed in
@@ -38,7 +43,7 @@ export type LogStreamSink = HttpLogStreamSink | KafkaLogStreamSink;
 
 export interface LogStreamFilter {
   type: 'category';
-  name: string;
+  name: LogCategory;
 }
 
 export interface LogStreamError {
@@ -51,10 +56,10 @@ export interface LogStreamError {
  * (`log_stream_queue`); `last_delivered_log_id` and the counters are for operators.
  */
 @Entity({ name: 'log_streams' })
-@Check('log_streams_type_check', `type IN ('http', 'kafka')`)
-@Check('log_streams_status_check', `status IN ('active', 'paused', 'suspended')`)
+@Check('log_streams_type_check', oneOf('type', LOG_STREAM_TYPES))
+@Check('log_streams_status_check', oneOf('status', LOG_STREAM_STATUSES))
 export class LogStreamEntity {
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'log_streams_pkey' })
   id: string;
 
   @Column({ type: 'text' })
@@ -74,7 +79,7 @@ export class LogStreamEntity {
 
   /** The filters' category names, for matching in SQL; empty: every event. */
   @Column({ type: 'text', array: true, default: () => "'{}'" })
-  categories: string[];
+  categories: LogCategory[];
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -1,17 +1,26 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { Initiator, LogoutRequested } from '@ulo/contracts';
+
+/** Who sent a logout request and from where, for the log (SPEC §5 `ip`, `user_agent`, `hostname`). */
+export interface RequestOrigin {
+  ip?: string;
+  user_agent?: string;
+  hostname?: string;
+}
 
 /**
  * One accepted logout (a GTR request or a Management API delete). Each consumer records its
- * count exactly once; whichever finishes second writes `universal_logout_succeeded`.
+ * count exactly once; whichever finishes second writes `universal_logout_succeeded` (SPEC §3).
+ * The partial index holds only incomplete requests, which the stuck-request sweep reads (SPEC §8).
  */
 @Entity({ name: 'logout_requests' })
 @Index('ix_logout_requests_incomplete', ['createdAt'], { where: 'completed_at IS NULL' })
 export class LogoutRequestEntity {
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'logout_requests_pkey' })
   id: string;
 
   @Column({ type: 'text' })
-  initiator: string;
+  initiator: Initiator;
 
   @Column({ name: 'connection_id', type: 'text', nullable: true })
   connectionId: string | null;
@@ -22,13 +31,12 @@ export class LogoutRequestEntity {
   @Column({ name: 'user_ids', type: 'text', array: true })
   userIds: string[];
 
-  /** The request as the event carries it. */
+  /** The request as its `logout-requested` event carries it: what a re-announcement sends again. */
   @Column({ type: 'jsonb' })
-  payload: Record<string, unknown>;
+  payload: LogoutRequested;
 
-  /** Who asked and from where, for the log (ip, user_agent, hostname). */
-  @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
-  origin: Record<string, unknown>;
+  @Column({ type: 'jsonb', default: {} })
+  origin: RequestOrigin;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

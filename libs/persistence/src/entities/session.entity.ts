@@ -1,13 +1,24 @@
-import { Column, CreateDateColumn, Entity, OneToMany, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryColumn } from 'typeorm';
 import { SessionClientEntity } from './session-client.entity';
+import { UserEntity } from './user.entity';
 
+/**
+ * SPEC §3, §6 `sessions`: a login session the identity platform registered. A logout sets
+ * `revoked_at` and `revoked_by` (the request id); the partial index holds only active sessions,
+ * which is what a logout looks for.
+ */
 @Entity({ name: 'sessions' })
+@Index('ix_sessions_active_by_user', ['userId', 'id'], { where: 'revoked_at IS NULL' })
 export class SessionEntity {
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'sessions_pkey' })
   id: string;
 
   @Column({ name: 'user_id', type: 'text' })
   userId: string;
+
+  @ManyToOne(() => UserEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'sessions_user_id_fkey' })
+  user?: UserEntity;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
@@ -22,7 +33,7 @@ export class SessionEntity {
   @Column({ name: 'revoked_by', type: 'text', nullable: true })
   revokedBy: string | null;
 
-  @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
+  @Column({ type: 'jsonb', default: {} })
   metadata: Record<string, unknown>;
 
   @OneToMany(() => SessionClientEntity, (c) => c.session, { cascade: ['insert'] })

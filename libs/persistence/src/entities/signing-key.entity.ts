@@ -1,18 +1,25 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import { SIGNING_KEY_STATUSES, type SigningKeyStatus } from '@ulo/contracts';
+import type { JWK } from 'jose';
+import { oneOf } from './check-expressions';
 
-export type SigningKeyStatus = 'current' | 'previous' | 'retired';
-
-/** A logout-token signing key. JWKS publishes `current` and `previous`; the private key is encrypted at rest. */
+/**
+ * A logout-token signing key (SPEC §4). JWKS publishes `current` and `previous`; the private key
+ * is sealed at rest. The partial unique index allows one current key, whatever instances race to
+ * create or rotate it.
+ */
 @Entity({ name: 'signing_keys' })
+@Index('uq_signing_keys_one_current', ['status'], { unique: true, where: "status = 'current'" })
+@Check('signing_keys_status_check', oneOf('status', SIGNING_KEY_STATUSES))
 export class SigningKeyEntity {
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'signing_keys_pkey' })
   kid: string;
 
   @Column({ type: 'text' })
   alg: string;
 
   @Column({ name: 'public_jwk', type: 'jsonb' })
-  publicJwk: Record<string, unknown>;
+  publicJwk: JWK;
 
   @Column({ name: 'private_key_encrypted', type: 'text' })
   privateKeyEncrypted: string;

@@ -5,7 +5,7 @@ import { UserEntity } from './user.entity';
 /**
  * A user's account at one connection, which it belongs to by id: deleting the connection deletes
  * the identity (a later connection with the same name inherits nobody). The two indexes serve the
- * GTR subject lookups: iss_sub → (connection_id, issuer, provider_user_id); email →
+ * GTR subject lookups (SPEC §2): iss_sub → (connection_id, issuer, provider_user_id); email →
  * (connection_id, email_normalized).
  */
 @Entity({ name: 'user_identities' })
@@ -13,14 +13,14 @@ import { UserEntity } from './user.entity';
 @Index('ix_identity_connection_email', ['connectionId', 'emailNormalized'])
 @Index('ix_identity_user', ['userId'])
 export class UserIdentityEntity {
-  @PrimaryGeneratedColumn({ type: 'bigint' })
+  @PrimaryGeneratedColumn({ type: 'bigint', primaryKeyConstraintName: 'user_identities_pkey' })
   id: string;
 
   @Column({ name: 'user_id', type: 'text' })
   userId: string;
 
   @ManyToOne(() => UserEntity, (user) => user.identities, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'user_id' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'user_identities_user_id_fkey' })
   user: UserEntity;
 
   @Column({ name: 'connection_id', type: 'text' })
