@@ -22,6 +22,25 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // STYLE §1: no app imports another app, and libs import no app; inside the gateway, the public
+      // revocation endpoint and the Management API share only connections/, logouts/ and signing/.
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            { target: './libs', from: './apps', message: 'a lib never imports an app' },
+            { target: './libs/contracts', from: './libs', except: ['./contracts'], message: 'contracts import nothing of ours' },
+            ...['gateway', 'session-terminator', 'refresh-token-revoker', 'backchannel-dispatcher', 'log-streamer'].map((app) => ({
+              target: `./apps/${app}/src`,
+              from: './apps',
+              except: [`./${app}`],
+              message: 'no app imports another app',
+            })),
+            { target: './apps/gateway/src/revocation', from: './apps/gateway/src/management', message: 'revocation and management share connections/, logouts/ and signing/' },
+            { target: './apps/gateway/src/management', from: './apps/gateway/src/revocation', message: 'revocation and management share connections/, logouts/ and signing/' },
+          ],
+        },
+      ],
     },
   },
   {

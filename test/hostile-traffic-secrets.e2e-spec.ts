@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { AppProcess, pollUntil, testConfig } from '@ulo/testing';
+import { SigningKeyRepository } from '@ulo/persistence';
 import { SigningKeyStore } from '@ulo/security';
 import { RunningGateway, startGateway } from '../apps/gateway/test/gateway.harness';
 import { LogReceiver } from '../apps/log-streamer/test/log-receiver';
@@ -265,7 +266,7 @@ describe('hostile traffic: secrets', () => {
     await emit(1);
     await pollUntil(async () => siem.distinctLogIds.size, (n) => n === 2, { what: 'a delivery under the new secret' });
     expect(siem.requests[siem.requests.length - 1].headers).toMatchObject({ authorization: 'Bearer before-rotation', 'x-api-key': 'k-rot' });
-    const key = await new SigningKeyStore(gw.dataSource, NEW).current();
+    const key = await new SigningKeyStore(new SigningKeyRepository(gw.dataSource), NEW).current();
     expect(key.privateKey.asymmetricKeyType).toBe('rsa');
   });
 });

@@ -7,6 +7,7 @@ import { SessionsTerminatedHandler } from './handlers/sessions-terminated.handle
 import { PlanDeliveries } from './plan-deliveries/plan-deliveries.usecase';
 import { DeliverLogoutToken } from './deliver-logout-tokens/deliver-logout-token.usecase';
 import { DeliveryScheduler } from './deliver-logout-tokens/delivery-scheduler';
+import { ClientRepository } from './clients/client.repository';
 
 @Module({})
 export class BackchannelDispatcherModule {
@@ -20,7 +21,7 @@ export class BackchannelDispatcherModule {
         MessagingModule.forRoot('backchannel-dispatcher'),
       ],
       controllers: [SessionsTerminatedHandler],
-      providers: [PlanDeliveries, DeliverLogoutToken, DeliveryScheduler],
+      providers: [ClientRepository, PlanDeliveries, DeliverLogoutToken, DeliveryScheduler],
     };
   }
 }

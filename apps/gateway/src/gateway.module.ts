@@ -9,7 +9,7 @@ import { PersistenceModule } from '@ulo/persistence';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './health/metrics.controller';
 import { TransientErrorFilter } from './health/transient-error.filter';
-import { DiscoveryController } from './handlers/discovery.controller';
+import { DiscoveryModule } from './discovery/discovery.module';
 import { ManagementModule } from './management/management.module';
 import { RevocationModule } from './revocation/revocation.module';
 
@@ -30,10 +30,11 @@ export class GatewayModule implements NestModule {
         PersistenceModule.forRoot(),
         MessagingModule.forRoot('gateway'),
         TerminusModule,
-        ManagementModule,
         RevocationModule,
+        ManagementModule,
+        DiscoveryModule,
       ],
-      controllers: [HealthController, MetricsController, DiscoveryController],
+      controllers: [HealthController, MetricsController],
       providers: [
         { provide: APP_FILTER, useClass: TransientErrorFilter },
         {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { Envelope, LogoutRequested, Topics, prefixed } from '@ulo/contracts';
 import { deleteTopicsWithPrefix, pollUntil, testConfig, uniqueSuffix } from '@ulo/testing';
-import { StuckLogoutSweeper } from '../src/revocation/stuck-logout.sweeper';
+import { StuckLogoutSweeper } from '../src/logouts/stuck-logout.sweeper';
 import { RunningGateway, startGateway } from './gateway.harness';
 
 /** SPEC §8 / issue 9 §4: a logout request not complete after LOGOUT_STUCK_AFTER_SECONDS is announced again. */

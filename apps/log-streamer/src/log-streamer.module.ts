@@ -15,7 +15,7 @@ import { HttpLogSink } from './sinks/http-log.sink';
 import { KafkaLogSink } from './sinks/kafka-log.sink';
 import { LogSinks } from './sinks/log-sinks';
 import { FanoutSweeper } from './store-log-events/fanout.sweeper';
-import { LogEventStoreRepository } from './store-log-events/log-event-store.repository';
+import { LogStreamFanoutRepository } from './store-log-events/log-stream-fanout.repository';
 import { StoreLogEvents } from './store-log-events/store-log-events.usecase';
 
 @Module({})
@@ -31,7 +31,7 @@ export class LogStreamerModule {
       ],
       controllers: [LogEventHandler],
       providers: [
-        LogEventStoreRepository,
+        LogStreamFanoutRepository,
         StoreLogEvents,
         FanoutSweeper,
         LogStreamDeliveryRepository,

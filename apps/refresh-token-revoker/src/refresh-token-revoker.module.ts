@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig, ConfigModule } from '@ulo/config';
 import { LogoutStepRunner, MessagingModule } from '@ulo/messaging';
-import { LogoutRequestRepository, PersistenceModule, RefreshTokenRepository } from '@ulo/persistence';
+import { PersistenceModule } from '@ulo/persistence';
 import { LogoutRequestedHandler } from './handlers/logout-requested.handler';
 import { RevokeRefreshTokens } from './revoke-refresh-tokens/revoke-refresh-tokens.usecase';
 
@@ -18,7 +18,7 @@ export class RefreshTokenRevokerModule {
         MessagingModule.forRoot('refresh-token-revoker'),
       ],
       controllers: [LogoutRequestedHandler],
-      providers: [RevokeRefreshTokens, LogoutStepRunner, LogoutRequestRepository, RefreshTokenRepository],
+      providers: [RevokeRefreshTokens, LogoutStepRunner],
     };
   }
 }

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig, ConfigModule } from '@ulo/config';
 import { LogoutStepRunner, MessagingModule } from '@ulo/messaging';
-import { LogoutRequestRepository, PersistenceModule, SessionRepository } from '@ulo/persistence';
+import { PersistenceModule } from '@ulo/persistence';
 import { LogoutRequestedHandler } from './handlers/logout-requested.handler';
 import { TerminateSessions } from './terminate-sessions/terminate-sessions.usecase';
 
@@ -18,7 +18,7 @@ export class SessionTerminatorModule {
         MessagingModule.forRoot('session-terminator'),
       ],
       controllers: [LogoutRequestedHandler],
-      providers: [TerminateSessions, LogoutStepRunner, LogoutRequestRepository, SessionRepository],
+      providers: [TerminateSessions, LogoutStepRunner],
     };
   }
 }

@@ -1,6 +1,7 @@
-import { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { monotonicFactory } from 'ulid';
 import { LogEvent, LogEventInput } from '@ulo/contracts';
+import { LogEventRepository } from '@ulo/persistence';
 import { OutboxWriter } from './outbox.writer';
 
 const nextUlid = monotonicFactory();
@@ -50,37 +51,31 @@ export function buildLogEvent(input: LogEventInput, now = new Date()): LogEvent 
 }
 
 /**
- * Writes log events in the caller's transaction: stored for the query API and queued in the
- * outbox for `<prefix>log-events`, so a log line exists exactly when the fact it reports committed.
+ * The one log writer (SPEC §5): log events are written in the caller's transaction, stored for the
+ * query API and queued in the outbox for `<prefix>log-events`, so a log line exists exactly when
+ * the fact it reports committed.
  */
 export class LogEventRecorder {
-  constructor(private readonly outbox: OutboxWriter) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: OutboxWriter,
+    private readonly logEvents: LogEventRepository,
+  ) {}
 
-  /** One statement however many events: the columns go as arrays, in order. */
-  async record(manager: EntityManager, inputs: LogEventInput[]): Promise<void> {
+  /** Log events that report nothing written in a transaction of their own (a rejection, an audit line). */
+  async recordAlone(inputs: LogEventInput[]): Promise<void> {
+    if (inputs.length > 0) await this.dataSource.transaction((tx) => this.record(tx, inputs));
+  }
+
+  async record(tx: EntityManager, inputs: LogEventInput[]): Promise<void> {
     if (inputs.length === 0) return;
     const events = inputs.map((i) => buildLogEvent(i));
-    await manager.query(
-      `WITH input AS (
-         SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-           WITH ORDINALITY AS i (log_id, date, type, user_id, connection, client_id, json, n)),
-       stored AS (
-         INSERT INTO log_events (log_id, date, type, user_id, connection, client_id, data)
-         SELECT log_id, date, type, user_id, connection, client_id, json::jsonb FROM input
-         ON CONFLICT (log_id) DO NOTHING RETURNING log_id
-       )
-       INSERT INTO outbox (topic, message_key, value)
-       SELECT $1, input.log_id, input.json FROM input JOIN stored USING (log_id) ORDER BY input.n`,
-      [
-        this.outbox.logEventsTopic(),
-        events.map((e) => e.log_id),
-        events.map((e) => e.date),
-        events.map((e) => e.type),
-        events.map((e) => e.user_id),
-        events.map((e) => e.connection),
-        events.map((e) => e.client_id),
-        events.map((e) => JSON.stringify(e)),
-      ],
+    // A log_id is new (a ULID minted here), so every event is stored; only those stored are announced.
+    const stored = new Set(await this.logEvents.insert(tx, events));
+    const topic = this.outbox.logEventsTopic();
+    await this.outbox.write(
+      tx,
+      events.filter((e) => stored.has(e.log_id)).map((e) => ({ topic, key: e.log_id, value: JSON.stringify(e) })),
     );
   }
 }

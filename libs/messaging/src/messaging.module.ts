@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, DynamicModule, Global, Injectable, Module, O
 import { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { LogEventRepository, OutboxRepository } from '@ulo/persistence';
 import { createKafka } from './kafka.factory';
 import { OutboxRelay } from './outbox-relay';
 import { OutboxWriter } from './outbox.writer';
@@ -21,17 +22,21 @@ export class MessagingModule {
       module: MessagingModule,
       providers: [
         { provide: KAFKA, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createKafka(c, clientId) },
-        { provide: OutboxWriter, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new OutboxWriter(c.kafka.topicPrefix) },
+        {
+          provide: OutboxWriter,
+          inject: [APP_CONFIG, OutboxRepository],
+          useFactory: (c: AppConfig, outbox: OutboxRepository) => new OutboxWriter(c.kafka.topicPrefix, outbox),
+        },
         {
           provide: OutboxRelay,
-          inject: [DataSource, KAFKA, APP_CONFIG],
-          useFactory: (ds: DataSource, kafka: Kafka, c: AppConfig) =>
-            new OutboxRelay(ds, kafka, { pollIntervalMs: c.outbox.pollIntervalMs, topicPrefix: c.kafka.topicPrefix }),
+          inject: [DataSource, OutboxRepository, KAFKA, APP_CONFIG],
+          useFactory: (ds: DataSource, outbox: OutboxRepository, kafka: Kafka, c: AppConfig) =>
+            new OutboxRelay(ds, outbox, kafka, { pollIntervalMs: c.outbox.pollIntervalMs, topicPrefix: c.kafka.topicPrefix }),
         },
         {
           provide: LogEventRecorder,
-          inject: [OutboxWriter],
-          useFactory: (w: OutboxWriter) => new LogEventRecorder(w),
+          inject: [DataSource, OutboxWriter, LogEventRepository],
+          useFactory: (ds: DataSource, w: OutboxWriter, logEvents: LogEventRepository) => new LogEventRecorder(ds, w, logEvents),
         },
         RelayLifecycle,
       ],

@@ -2,15 +2,9 @@ import { Logger } from '@nestjs/common';
 import { CompressionTypes, Kafka, Partitioners, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { DeadLetter, Topics, prefixed } from '@ulo/contracts';
+import { OutboxRepository, type PendingOutboxRow } from '@ulo/persistence';
 import { OutageReporter, isTransient, retryForever } from '@ulo/resilience';
 import { ensureTopics } from './topic-admin';
-
-interface PendingRow {
-  id: string;
-  topic: string;
-  message_key: string | null;
-  value: string;
-}
 
 export interface OutboxRelayOptions {
   pollIntervalMs: number;
@@ -28,11 +22,11 @@ export interface OutboxRelayOptions {
 const DEFAULT_MAX_BATCH_BYTES = 900 * 1024;
 
 /** The rows of `rows`, in order, that fit in `maxBytes` (at least the first one). */
-export function takeWithinBytes<T extends { message_key: string | null; value: string }>(rows: T[], maxBytes: number): T[] {
+export function takeWithinBytes<T extends { key: string | null; value: string }>(rows: T[], maxBytes: number): T[] {
   let bytes = 0;
   let n = 0;
   for (const row of rows) {
-    bytes += Buffer.byteLength(row.value) + (row.message_key === null ? 0 : Buffer.byteLength(row.message_key));
+    bytes += Buffer.byteLength(row.value) + (row.key === null ? 0 : Buffer.byteLength(row.key));
     if (n > 0 && bytes > maxBytes) break;
     n++;
   }
@@ -64,6 +58,7 @@ export class OutboxRelay {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly outbox: OutboxRepository,
     private readonly kafka: Kafka,
     private readonly options: OutboxRelayOptions,
   ) {
@@ -163,13 +158,10 @@ export class OutboxRelay {
     const producer = this.producer;
     if (!producer) throw new Error('outbox relay not started');
     return this.dataSource.transaction(async (tx) => {
-      const claimed: PendingRow[] = await tx.query(
-        `SELECT id, topic, message_key, value FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [this.batchSize],
-      );
+      const claimed = await this.outbox.claim(tx, this.batchSize);
       if (claimed.length === 0) return { published: 0, more: false };
       const rows = takeWithinBytes(claimed, this.maxBatchBytes);
-      let done: PendingRow[];
+      let done: PendingOutboxRow[];
       try {
         await this.send(producer, rows);
         done = rows;
@@ -177,16 +169,16 @@ export class OutboxRelay {
         if (isTransient(err)) throw err;
         done = await this.isolate(producer, rows, err);
       }
-      if (done.length > 0) await tx.query(`DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [done.map((r) => r.id)]);
+      await this.outbox.remove(tx, done.map((r) => r.id));
       return { published: done.length, more: claimed.length === this.batchSize || rows.length < claimed.length };
     });
   }
 
-  private async send(producer: Producer, rows: PendingRow[]): Promise<void> {
+  private async send(producer: Producer, rows: PendingOutboxRow[]): Promise<void> {
     const byTopic = new Map<string, { key: string | null; value: string }[]>();
     for (const r of rows) {
       const list = byTopic.get(r.topic) ?? [];
-      list.push({ key: r.message_key, value: r.value });
+      list.push({ key: r.key, value: r.value });
       byTopic.set(r.topic, list);
     }
     await producer.sendBatch({
@@ -201,9 +193,9 @@ export class OutboxRelay {
    * fault is dead-lettered. Returns the rows that are dealt with (sent or dead-lettered); a
    * transient failure on the way stops there, and the rest waits for the next attempt.
    */
-  private async isolate(producer: Producer, rows: PendingRow[], batchError: unknown): Promise<PendingRow[]> {
+  private async isolate(producer: Producer, rows: PendingOutboxRow[], batchError: unknown): Promise<PendingOutboxRow[]> {
     this.logger.warn(`outbox relay: the broker refused a batch of ${rows.length} (${(batchError as Error)?.message}); sending one by one`);
-    const done: PendingRow[] = [];
+    const done: PendingOutboxRow[] = [];
     for (const row of rows) {
       try {
         await this.send(producer, [row]);
@@ -216,7 +208,7 @@ export class OutboxRelay {
     return done;
   }
 
-  private async deadLetter(producer: Producer, row: PendingRow, err: unknown): Promise<void> {
+  private async deadLetter(producer: Producer, row: PendingOutboxRow, err: unknown): Promise<void> {
     const reason = `the broker refused outbox row ${row.id} for ${row.topic}: ${(err as Error)?.message ?? String(err)}`;
     this.logger.error(`dead-lettering: ${reason}`);
     const letter = (value: string | null): DeadLetter => ({
@@ -226,15 +218,15 @@ export class OutboxRelay {
       consumerGroup: 'outbox-relay',
       error: value === null ? `${reason} (value of ${Buffer.byteLength(row.value)} bytes not kept)` : reason,
       value,
-      key: row.message_key,
+      key: row.key,
     });
     const topic = prefixed(this.options.topicPrefix, Topics.deadLetter);
     try {
-      await producer.send({ topic, acks: -1, messages: [{ key: row.message_key, value: JSON.stringify(letter(row.value)) }] });
+      await producer.send({ topic, acks: -1, messages: [{ key: row.key, value: JSON.stringify(letter(row.value)) }] });
     } catch (e) {
       if (isTransient(e)) throw e;
       // The value itself is what the broker refuses: keep the record of it without the value.
-      await producer.send({ topic, acks: -1, messages: [{ key: row.message_key, value: JSON.stringify(letter(null)) }] });
+      await producer.send({ topic, acks: -1, messages: [{ key: row.key, value: JSON.stringify(letter(null)) }] });
     }
   }
 }

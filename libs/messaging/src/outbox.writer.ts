@@ -1,19 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { EntityManager } from 'typeorm';
-import {
-  Envelope,
-  EnvelopedTopic,
-  EventCatalogue,
-  Topics,
-  payloadSchemas,
-  prefixed,
-} from '@ulo/contracts';
-
-export interface OutboxRow {
-  topic: string;
-  key: string | null;
-  value: string;
-}
+import type { EntityManager } from 'typeorm';
+import { Envelope, EnvelopedTopic, EventCatalogue, Topics, payloadSchemas, prefixed } from '@ulo/contracts';
+import { OutboxRepository, type OutboxRow } from '@ulo/persistence';
 
 /**
  * The largest message the outbox takes: far below the broker's 1 MiB, so that every row can be
@@ -24,11 +12,14 @@ export const MAX_OUTBOX_MESSAGE_BYTES = 256 * 1024;
 export class OversizedEventException extends Error {}
 
 /**
- * Builds outbox rows; the caller inserts them in the transaction of the change they announce.
- * Payloads are validated here, at the producer, as well as at the consumer.
+ * The one way an app publishes: it builds outbox rows (payloads validated here, at the producer,
+ * as well as at the consumer) and writes them in the transaction of the change they announce.
  */
 export class OutboxWriter {
-  constructor(private readonly topicPrefix: string) {}
+  constructor(
+    private readonly topicPrefix: string,
+    private readonly outbox: OutboxRepository,
+  ) {}
 
   event<T extends EnvelopedTopic>(topic: T, key: string, correlationId: string, payload: EventCatalogue[T]): OutboxRow {
     const checked = payloadSchemas[topic].parse(payload) as EventCatalogue[T];
@@ -52,15 +43,8 @@ export class OutboxWriter {
     return prefixed(this.topicPrefix, Topics.logEvents);
   }
 
-  /** One statement however many rows: the columns go as arrays, in order. */
-  async insert(manager: EntityManager, rows: OutboxRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await manager.query(
-      `INSERT INTO outbox (topic, message_key, value)
-       SELECT topic, message_key, value
-       FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS r (topic, message_key, value, n)
-       ORDER BY n`,
-      [rows.map((r) => r.topic), rows.map((r) => r.key), rows.map((r) => r.value)],
-    );
+  /** In the caller's transaction, in one statement. */
+  async write(tx: EntityManager, rows: OutboxRow[]): Promise<void> {
+    await this.outbox.insert(tx, rows);
   }
 }

@@ -5,7 +5,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AppConfig, ConfigModule } from '@ulo/config';
 import { DeadLetter, Envelope, LogoutRequested, Topics, prefixed } from '@ulo/contracts';
 import { ConsumerApp, EventContext, OutboxWriter, PoisonMessageException, startConsumerApp } from '@ulo/messaging';
-import { PersistenceModule } from '@ulo/persistence';
+import { OutboxRepository, PersistenceModule } from '@ulo/persistence';
 import { deleteTopicsWithPrefix, pollUntil, testConfig, uniqueSuffix } from '@ulo/testing';
 
 /** What the probe handler does with one logout request (by correlation id), and what it saw. */
@@ -50,7 +50,7 @@ describe('KafkaEventServer', () => {
   // startConsumerApp names the group after the app.
   const groupId = `${prefix}probe`;
   const topic = prefixed(prefix, Topics.logoutRequested);
-  const writer = new OutboxWriter(prefix);
+  const writer = new OutboxWriter(prefix, new OutboxRepository());
   let probe: ConsumerApp;
 
   async function startProbe(brokers?: string): Promise<ConsumerApp> {

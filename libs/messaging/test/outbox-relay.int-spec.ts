@@ -2,7 +2,7 @@ import { Kafka, Producer, ProducerBatch, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { DeadLetter, Topics, prefixed } from '@ulo/contracts';
 import { OutboxRelay, createKafka } from '@ulo/messaging';
-import { createDataSource } from '@ulo/persistence';
+import { OutboxRepository, createDataSource } from '@ulo/persistence';
 import { deleteTopicsWithPrefix, pollUntil, testConfig, truncateAll, uniqueSuffix } from '@ulo/testing';
 
 /** Issue 9 §5 and SPEC §8: the outbox relay never wedges, and waits without Kafka. */
@@ -104,7 +104,7 @@ describe('OutboxRelay', () => {
   /** Starts the relay (it connects in the background) and waits until it can publish. */
   async function startRelay(client: Kafka, maxBatchBytes?: number): Promise<OutboxRelay> {
     // Polls rarely: the rows are published by the drain() of the test (and the one kick after connecting).
-    relay = new OutboxRelay(dataSource, client, { pollIntervalMs: 60_000, topicPrefix: prefix, maxBatchBytes });
+    relay = new OutboxRelay(dataSource, new OutboxRepository(), client, { pollIntervalMs: 60_000, topicPrefix: prefix, maxBatchBytes });
     relay.start();
     const started = relay;
     await pollUntil(async () => started.problem, (p) => p === null, { timeoutMs: 30_000, what: 'the relay to connect' });
@@ -184,7 +184,7 @@ describe('OutboxRelay', () => {
     const topic = prefixed(prefix, Topics.logoutRequested);
     await insertRows([{ topic, key: 'user|waiting', value: '{"waiting":true}' }]);
 
-    relay = new OutboxRelay(dataSource, deadKafka, { pollIntervalMs: 100, topicPrefix: prefix });
+    relay = new OutboxRelay(dataSource, new OutboxRepository(), deadKafka, { pollIntervalMs: 100, topicPrefix: prefix });
     const started = relay;
     expect(() => started.start()).not.toThrow();
     expect(started.problem).toMatch(/Kafka/);

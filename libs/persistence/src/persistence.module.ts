@@ -3,6 +3,26 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
 import { dataSourceOptions } from './data-source';
 import { DatabaseConnection } from './database-connection';
+import { BackchannelDeliveryRepository } from './repositories/backchannel-delivery.repository';
+import { LogEventRepository } from './repositories/log-event.repository';
+import { LogStreamRepository } from './repositories/log-stream.repository';
+import { LogoutRequestRepository } from './repositories/logout-request.repository';
+import { OutboxRepository } from './repositories/outbox.repository';
+import { RefreshTokenRepository } from './repositories/refresh-token.repository';
+import { SessionRepository } from './repositories/session.repository';
+import { SigningKeyRepository } from './repositories/signing-key.repository';
+
+/** The repositories of tables more than one app uses; an app's own tables have repositories in the app. */
+const repositories = [
+  OutboxRepository,
+  LogEventRepository,
+  LogoutRequestRepository,
+  SessionRepository,
+  RefreshTokenRepository,
+  SigningKeyRepository,
+  LogStreamRepository,
+  BackchannelDeliveryRepository,
+];
 
 @Global()
 @Module({})
@@ -17,8 +37,8 @@ export class PersistenceModule {
           useFactory: (c: AppConfig) => ({ ...dataSourceOptions(c.database.url, c.database.poolSize), manualInitialization: true }),
         }),
       ],
-      providers: [DatabaseConnection],
-      exports: [TypeOrmModule, DatabaseConnection],
+      providers: [DatabaseConnection, ...repositories],
+      exports: [TypeOrmModule, DatabaseConnection, ...repositories],
     };
   }
 }

@@ -1,5 +1,5 @@
-import type { DataSource, QueryRunner } from 'typeorm';
-import type { HttpCustomHeader, HttpLogStreamSink } from '@ulo/persistence';
+import type { DataSource, EntityManager } from 'typeorm';
+import { LogStreamRepository, SigningKeyRepository, type HttpCustomHeader, type HttpLogStreamSink } from '@ulo/persistence';
 import { SealedFor, decryptSecretAsync, encryptSecretAsync, isCurrentEnvelope } from './key-encryption';
 
 export interface ResealOptions {
@@ -35,8 +35,8 @@ interface Change {
   what: string;
   /** Values of the record sealed anew. */
   values: number;
-  sql: string;
-  params: unknown[];
+  /** Writes the record, in the transaction, if it is still as read; false if it changed meanwhile. */
+  apply: (tx: EntityManager) => Promise<boolean>;
 }
 
 class ConcurrentChangeException extends Error {}
@@ -69,27 +69,20 @@ export async function resealSecrets(dataSource: DataSource, options: ResealOptio
 async function plan(dataSource: DataSource, options: ResealOptions): Promise<{ changes: Change[]; current: number }> {
   const opener = new Opener(options);
   const changes: Change[] = [];
+  const signingKeys = new SigningKeyRepository(dataSource);
+  const logStreams = new LogStreamRepository(dataSource);
 
-  const keys: { kid: string; private_key_encrypted: string }[] = await dataSource.query(
-    `SELECT kid, private_key_encrypted FROM signing_keys ORDER BY kid`,
-  );
+  const keys = [...(await signingKeys.list())].sort((a, b) => (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0));
   for (const key of keys) {
     const what = `signing_keys ${key.kid} (private key)`;
-    const resealed = await opener.resealed(key.private_key_encrypted, SealedFor.signingKey(key.kid), what);
+    const stored = key.privateKeyEncrypted;
+    const resealed = await opener.resealed(stored, SealedFor.signingKey(key.kid), what);
     if (resealed !== undefined) {
-      changes.push({
-        what,
-        values: 1,
-        sql: `UPDATE signing_keys SET private_key_encrypted = $2 WHERE kid = $1 AND private_key_encrypted = $3`,
-        params: [key.kid, resealed, key.private_key_encrypted],
-      });
+      changes.push({ what, values: 1, apply: (tx) => signingKeys.replaceSealed(tx, key.kid, resealed, stored) });
     }
   }
 
-  const streams: { id: string; sink: HttpLogStreamSink }[] = await dataSource.query(
-    `SELECT id, sink FROM log_streams WHERE type = 'http' ORDER BY id`,
-  );
-  for (const { id, sink } of streams) {
+  for (const { id, sink } of await logStreams.httpSinks()) {
     const { httpAuthorization, httpAuthorizationSealed, httpCustomHeaders, ...rest } = sink;
     const next: HttpLogStreamSink = { ...rest, httpCustomHeaders: [] };
     const what: string[] = [];
@@ -122,8 +115,7 @@ async function plan(dataSource: DataSource, options: ResealOptions): Promise<{ c
       changes.push({
         what: `log_streams ${id} (${what.join(', ')})`,
         values: what.length,
-        sql: `UPDATE log_streams SET sink = $2::jsonb WHERE id = $1 AND sink = $3::jsonb`,
-        params: [id, JSON.stringify(next), JSON.stringify(sink)],
+        apply: (tx) => logStreams.replaceSink(tx, id, next, sink),
       });
     }
   }
@@ -134,23 +126,11 @@ async function plan(dataSource: DataSource, options: ResealOptions): Promise<{ c
 
 /** One transaction; a record changed since it was read makes the whole write roll back. */
 async function write(dataSource: DataSource, changes: Change[]): Promise<void> {
-  const runner: QueryRunner = dataSource.createQueryRunner();
-  await runner.connect();
-  try {
-    await runner.startTransaction();
-    try {
-      for (const change of changes) {
-        const result = await runner.query(change.sql, change.params, true);
-        if (result.affected !== 1) throw new ConcurrentChangeException(`${change.what} changed while re-sealing`);
-      }
-      await runner.commitTransaction();
-    } catch (err) {
-      await runner.rollbackTransaction();
-      throw err;
+  await dataSource.transaction(async (tx) => {
+    for (const change of changes) {
+      if (!(await change.apply(tx))) throw new ConcurrentChangeException(`${change.what} changed while re-sealing`);
     }
-  } finally {
-    await runner.release();
-  }
+  });
 }
 
 /** Opens a value under the current secret, then the old one, and seals it again when needed. */

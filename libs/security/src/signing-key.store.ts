@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { createPrivateKey, KeyObject } from 'node:crypto';
+import { createPrivateKey, KeyObject, randomUUID } from 'node:crypto';
 import { exportJWK, exportPKCS8, generateKeyPair, JWK } from 'jose';
-import { DataSource } from 'typeorm';
-import type { SigningKeyStatus } from '@ulo/contracts';
+import { LRUCache } from 'lru-cache';
+import { PUBLISHED_SIGNING_KEY_STATUSES, type SigningKeyStatus } from '@ulo/contracts';
+import type { NewSigningKey, SigningKeyEntity, SigningKeyRepository } from '@ulo/persistence';
 import { SealedFor, decryptSecretAsync, encryptSecretAsync } from './key-encryption';
 
 export interface PublicSigningKey {
@@ -22,6 +22,17 @@ export interface PrivateSigningKey {
 
 const ALG = 'RS256';
 const CACHE_MS = 2000;
+/** Decrypted private keys kept: a rotation adds one, so a few cover every key still in use. */
+const DECRYPTED_KEYS = 16;
+
+const publicView = (k: SigningKeyEntity): PublicSigningKey => ({
+  kid: k.kid,
+  alg: k.alg,
+  status: k.status,
+  jwk: k.publicJwk,
+  created_at: k.createdAt.toISOString(),
+  rotated_at: k.rotatedAt ? k.rotatedAt.toISOString() : null,
+});
 
 /**
  * The service's logout-token signing keys in PostgreSQL. The first start creates one; rotation
@@ -32,61 +43,36 @@ export class SigningKeyStore {
   private cached: { key: PrivateSigningKey; until: number } | null = null;
   private refreshing: Promise<PrivateSigningKey> | null = null;
   /** Decrypted keys by kid: a key is decrypted once per process, not at every refresh. */
-  private readonly decrypted = new Map<string, PrivateSigningKey>();
+  private readonly decrypted = new LRUCache<string, PrivateSigningKey>({ max: DECRYPTED_KEYS });
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly keys: SigningKeyRepository,
     private readonly secret: string,
   ) {}
 
   /** Creates the first key unless one exists (safe when several instances start at once). */
   async ensureCurrent(): Promise<void> {
-    const [row] = await this.dataSource.query(`SELECT kid FROM signing_keys WHERE status = 'current'`);
-    if (row) return;
-    const fresh = await this.newKeyRow();
-    await this.dataSource.query(
-      `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, status) VALUES ($1, $2, $3, $4, 'current')
-       ON CONFLICT DO NOTHING`,
-      [fresh.kid, ALG, JSON.stringify(fresh.jwk), fresh.sealed],
-    );
+    if (await this.keys.current()) return;
+    await this.keys.insertIfNoCurrent(await this.newKey());
   }
 
   async rotate(): Promise<PublicSigningKey> {
-    const fresh = await this.newKeyRow();
-    await this.dataSource.transaction(async (tx) => {
-      await tx.query(`LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE`);
-      await tx.query(`UPDATE signing_keys SET status = 'retired' WHERE status = 'previous'`);
-      await tx.query(`UPDATE signing_keys SET status = 'previous', rotated_at = now() WHERE status = 'current'`);
-      await tx.query(
-        `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, status) VALUES ($1, $2, $3, $4, 'current')`,
-        [fresh.kid, ALG, JSON.stringify(fresh.jwk), fresh.sealed],
-      );
-    });
+    const fresh = await this.newKey();
+    await this.keys.rotateTo(fresh);
     this.cached = null;
-    const keys = await this.list();
-    return keys.find((k) => k.kid === fresh.kid)!;
+    const rotated = (await this.keys.list()).find((k) => k.kid === fresh.kid)!;
+    return publicView(rotated);
   }
 
   /** Public parts only, newest first. */
   async list(): Promise<PublicSigningKey[]> {
-    const rows: { kid: string; alg: string; status: SigningKeyStatus; public_jwk: JWK; created_at: Date; rotated_at: Date | null }[] =
-      await this.dataSource.query(
-        `SELECT kid, alg, status, public_jwk, created_at, rotated_at FROM signing_keys ORDER BY created_at DESC, kid`,
-      );
-    return rows.map((r) => ({
-      kid: r.kid,
-      alg: r.alg,
-      status: r.status,
-      jwk: r.public_jwk,
-      created_at: r.created_at.toISOString(),
-      rotated_at: r.rotated_at ? r.rotated_at.toISOString() : null,
-    }));
+    return (await this.keys.list()).map(publicView);
   }
 
   /** SPEC §4: the JWKS publishes the current and the previous key. */
   async jwks(): Promise<{ keys: JWK[] }> {
-    const keys = (await this.list()).filter((k) => k.status !== 'retired');
-    return { keys: keys.map((k) => k.jwk) };
+    const published: readonly SigningKeyStatus[] = PUBLISHED_SIGNING_KEY_STATUSES;
+    return { keys: (await this.keys.list()).filter((k) => published.includes(k.status)).map((k) => k.publicJwk) };
   }
 
   /**
@@ -107,27 +93,26 @@ export class SigningKeyStore {
   }
 
   private async load(): Promise<PrivateSigningKey> {
-    const [row]: { kid: string; alg: string; private_key_encrypted: string }[] = await this.dataSource.query(
-      `SELECT kid, alg, private_key_encrypted FROM signing_keys WHERE status = 'current'`,
-    );
-    if (!row) throw new Error('no current signing key');
-    let key = this.decrypted.get(row.kid);
+    const current = await this.keys.current();
+    if (!current) throw new Error('no current signing key');
+    let key = this.decrypted.get(current.kid);
     if (!key) {
       key = {
-        kid: row.kid,
-        alg: row.alg,
-        privateKey: createPrivateKey(await decryptSecretAsync(row.private_key_encrypted, this.secret, SealedFor.signingKey(row.kid))),
+        kid: current.kid,
+        alg: current.alg,
+        privateKey: createPrivateKey(await decryptSecretAsync(current.privateKeyEncrypted, this.secret, SealedFor.signingKey(current.kid))),
       };
-      this.decrypted.set(row.kid, key);
+      this.decrypted.set(current.kid, key);
     }
     this.cached = { key, until: Date.now() + CACHE_MS };
     return key;
   }
 
-  private async newKeyRow(): Promise<{ kid: string; jwk: JWK; sealed: string }> {
+  private async newKey(): Promise<NewSigningKey> {
     const { publicKey, privateKey } = await generateKeyPair(ALG, { extractable: true, modulusLength: 2048 });
     const kid = randomUUID();
-    const jwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
-    return { kid, jwk, sealed: await encryptSecretAsync(await exportPKCS8(privateKey), this.secret, SealedFor.signingKey(kid)) };
+    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
+    const privateKeyEncrypted = await encryptSecretAsync(await exportPKCS8(privateKey), this.secret, SealedFor.signingKey(kid));
+    return { kid, alg: ALG, publicJwk, privateKeyEncrypted };
   }
 }

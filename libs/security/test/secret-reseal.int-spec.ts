@@ -1,6 +1,6 @@
 import { createCipheriv, randomBytes, scryptSync, sign, verify, createPublicKey } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { createDataSource } from '@ulo/persistence';
+import { SigningKeyRepository, createDataSource } from '@ulo/persistence';
 import { SealedFor, SigningKeyStore, UnopenableSecretsException, decryptSecret, encryptSecret, isCurrentEnvelope, resealSecrets } from '@ulo/security';
 import { testConfig, truncateAll } from '@ulo/testing';
 
@@ -37,7 +37,7 @@ describe('resealSecrets (npm run secrets:reseal)', () => {
 
   /** Signing keys and streams as a deployment under OLD holds them, old formats and clear values included. */
   async function seedUnderOld(): Promise<void> {
-    const store = new SigningKeyStore(dataSource, OLD);
+    const store = new SigningKeyStore(new SigningKeyRepository(dataSource), OLD);
     await store.ensureCurrent();
     await store.rotate();
     // A key sealed before purposes were bound (v1), still served from the database.
@@ -103,7 +103,7 @@ describe('resealSecrets (npm run secrets:reseal)', () => {
     expect(await sinkOf('lst_kafka')).toEqual({ topic: 'logs.siem' });
 
     // The apps, started with the new secret, sign with the current key; its public half verifies.
-    const signer = await new SigningKeyStore(dataSource, NEW).current();
+    const signer = await new SigningKeyStore(new SigningKeyRepository(dataSource), NEW).current();
     const [current] = await dataSource.query(`SELECT public_jwk FROM signing_keys WHERE kid = $1`, [signer.kid]);
     const signature = sign('sha256', Buffer.from('logout'), signer.privateKey);
     expect(verify('sha256', Buffer.from('logout'), createPublicKey({ key: current.public_jwk, format: 'jwk' }), signature)).toBe(true);

@@ -1,23 +1,22 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig, signingSecretOf } from '@ulo/config';
 import { LogEventInput } from '@ulo/contracts';
 import { LogEventRecorder, OutboxRelay } from '@ulo/messaging';
-import { DatabaseConnection } from '@ulo/persistence';
+import {
+  BackchannelDeliveryRepository,
+  DatabaseConnection,
+  SigningKeyRepository,
+  type AttemptOutcome,
+  type DueDelivery,
+} from '@ulo/persistence';
 import { OutboundRequestException, SafeHttpClient, SigningKeyStore, UnsafeUrlException, signLogoutToken } from '@ulo/security';
+import { ClientRepository } from '../clients/client.repository';
 import { verdictFor } from './retry-policy';
 
-export interface DueDelivery {
-  id: string;
-  request_id: string;
-  session_id: string;
-  user_id: string;
-  client_id: string;
-  url: string;
-  initiator: string;
-  attempts: number;
-  created_at: Date;
-}
+/** Client names for the log lines: read again after a minute, a bounded number kept. */
+const CLIENT_NAMES = { max: 10_000, ttl: 60_000 };
 
 /**
  * One attempt of SPEC §4 delivery: a freshly signed logout token POSTed form-encoded, 5 s timeout,
@@ -29,17 +28,20 @@ export class DeliverLogoutToken implements OnApplicationBootstrap, OnModuleDestr
   private readonly log = new Logger(DeliverLogoutToken.name);
   private readonly http: SafeHttpClient;
   private readonly keys: SigningKeyStore;
-  private readonly clientNames = new Map<string, { name: string | null; until: number }>();
+  private readonly clientNames = new LRUCache<string, { name: string | null }>(CLIENT_NAMES);
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly deliveries: BackchannelDeliveryRepository,
+    private readonly clients: ClientRepository,
     private readonly logs: LogEventRecorder,
     private readonly relay: OutboxRelay,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly database: DatabaseConnection,
+    signingKeys: SigningKeyRepository,
   ) {
     this.http = new SafeHttpClient(config.security.allowPrivateNetworkUrls, config.backchannel.timeoutMs, 256);
-    this.keys = new SigningKeyStore(dataSource, signingSecretOf(config));
+    this.keys = new SigningKeyStore(signingKeys, signingSecretOf(config));
   }
 
   /** Whichever app starts first creates the first signing key. */
@@ -57,7 +59,7 @@ export class DeliverLogoutToken implements OnApplicationBootstrap, OnModuleDestr
     try {
       const key = await this.keys.current();
       const { token } = await signLogoutToken(
-        { issuer: `${this.config.publicBaseUrl}/`, clientId: d.client_id, userId: d.user_id, sessionId: d.session_id },
+        { issuer: `${this.config.publicBaseUrl}/`, clientId: d.clientId, userId: d.userId, sessionId: d.sessionId },
         key,
       );
       const res = await this.http.send('POST', d.url, {
@@ -77,31 +79,25 @@ export class DeliverLogoutToken implements OnApplicationBootstrap, OnModuleDestr
         throw err;
       }
     }
-    await this.record(d, statusCode, error);
+    await this.record(d, { statusCode, error });
   }
 
-  private async record(d: DueDelivery, statusCode: number | null, error: string | null): Promise<void> {
-    const ageMs = Date.now() - new Date(d.created_at).getTime();
+  private async record(d: DueDelivery, outcome: AttemptOutcome): Promise<void> {
+    const { statusCode, error } = outcome;
+    const ageMs = Date.now() - d.createdAt.getTime();
     const verdict = verdictFor(statusCode, d.attempts, ageMs, {
       baseMs: this.config.backchannel.retryBaseMs,
       maxDelayMs: this.config.backchannel.retryMaxDelayMs,
       windowSeconds: this.config.backchannel.retryWindowSeconds,
     });
     if (verdict.kind === 'retry') {
-      await this.dataSource.query(
-        `UPDATE backchannel_deliveries SET next_attempt_at = now() + make_interval(secs => $2::double precision / 1000),
-           last_status_code = $3, last_error = $4, updated_at = now() WHERE id = $1`,
-        [d.id, verdict.delayMs, statusCode, error],
-      );
-      this.log.warn(`delivery ${d.id} to ${d.client_id} attempt ${d.attempts}: ${error}; retrying in ${verdict.delayMs} ms`);
+      await this.deliveries.retryLater(d.id, verdict.delayMs, outcome);
+      this.log.warn(`delivery ${d.id} to ${d.clientId} attempt ${d.attempts}: ${error}; retrying in ${verdict.delayMs} ms`);
       return;
     }
-    const clientName = await this.clientName(d.client_id);
+    const clientName = await this.clientName(d.clientId);
     await this.dataSource.transaction(async (tx) => {
-      await tx.query(
-        `UPDATE backchannel_deliveries SET status = $2, last_status_code = $3, last_error = $4, updated_at = now() WHERE id = $1`,
-        [d.id, verdict.kind, statusCode, error],
-      );
+      await this.deliveries.finish(tx, d.id, verdict.kind, outcome);
       await this.logs.record(tx, [this.logEvent(d, verdict.kind === 'succeeded', statusCode, error, clientName)]);
     });
     this.relay.kick();
@@ -112,15 +108,15 @@ export class DeliverLogoutToken implements OnApplicationBootstrap, OnModuleDestr
     return {
       type: succeeded ? 'oidc_backchannel_logout_succeeded' : 'oidc_backchannel_logout_failed',
       description: succeeded ? 'Back-channel logout token accepted by the application' : 'Back-channel logout failed',
-      client_id: d.client_id,
+      client_id: d.clientId,
       client_name: clientName,
-      user_id: d.user_id,
+      user_id: d.userId,
       details: {
         request,
         response: { statusCode },
         initiator: d.initiator,
-        session_id: d.session_id,
-        request_id: d.request_id,
+        session_id: d.sessionId,
+        request_id: d.requestId,
         delivery_id: d.id,
         attempts: d.attempts,
         ...(succeeded ? {} : { errors: [error ?? 'unknown error'] }),
@@ -130,10 +126,10 @@ export class DeliverLogoutToken implements OnApplicationBootstrap, OnModuleDestr
 
   private async clientName(clientId: string): Promise<string | null> {
     const cached = this.clientNames.get(clientId);
-    if (cached && cached.until > Date.now()) return cached.name;
-    const [row] = await this.dataSource.query(`SELECT name FROM clients WHERE client_id = $1`, [clientId]);
-    const name = (row?.name as string | undefined) ?? null;
-    this.clientNames.set(clientId, { name, until: Date.now() + 60_000 });
+    if (cached) return cached.name;
+    const [client] = await this.clients.settingsOf([clientId]);
+    const name = client?.name ?? null;
+    this.clientNames.set(clientId, { name });
     return name;
   }
 }

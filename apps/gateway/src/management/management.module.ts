@@ -15,8 +15,8 @@ import { ManagementAuditInterceptor } from './audit/management-audit.interceptor
 import { RecordManagementCall } from './audit/record-management-call.usecase';
 import { ManagementTokenGuard } from './auth/management-token.guard';
 import { BackchannelDeliveriesController } from './backchannel-deliveries/backchannel-deliveries.controller';
+import { BackchannelDeliveriesService } from './backchannel-deliveries/backchannel-deliveries.service';
 import { SigningKeysController } from './keys/signing-keys.controller';
-import { SigningKeys } from '../signing/signing-keys.provider';
 import { ClientsController } from './clients/clients.controller';
 import { ClientsService } from './clients/clients.service';
 import { ConnectionsController } from './connections/connections.controller';
@@ -33,7 +33,8 @@ import { LogsController } from './logs/logs.controller';
 import { LogsService } from './logs/logs.service';
 import { LogStreamsController } from './log-streams/log-streams.controller';
 import { LogStreamsService } from './log-streams/log-streams.service';
-import { RequestRevocation } from '../revocation/request-revocation.usecase';
+import { LogoutsModule } from '../logouts/logouts.module';
+import { SigningModule } from '../signing/signing.module';
 
 /**
  * SPEC §6: the Management API under /api/v2, every route behind the management token guard,
@@ -41,6 +42,8 @@ import { RequestRevocation } from '../revocation/request-revocation.usecase';
  */
 @Module({
   imports: [
+    LogoutsModule,
+    SigningModule,
     TypeOrmModule.forFeature([
       ConnectionEntity,
       ClientEntity,
@@ -75,11 +78,9 @@ import { RequestRevocation } from '../revocation/request-revocation.usecase';
     UsersService,
     SessionsService,
     RefreshTokensService,
-    RequestRevocation,
     LogsService,
     LogStreamsService,
-    SigningKeys,
+    BackchannelDeliveriesService,
   ],
-  exports: [SigningKeys],
 })
 export class ManagementModule {}

@@ -4,18 +4,20 @@ import { decodeProtectedHeader, errors as joseErrors, jwtVerify, JWTPayload, Pro
 import { LRUCache } from 'lru-cache';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
-import { LogoutRequested, Topics } from '@ulo/contracts';
+import { LogoutRequested } from '@ulo/contracts';
 import { isTransient } from '@ulo/resilience';
-import { OutboxRelay, OutboxWriter } from '@ulo/messaging';
+import { OutboxRelay } from '@ulo/messaging';
 import { ConnectionEntity } from '@ulo/persistence';
-import { universalLogoutEnabled } from '../management/connections/connection-options.policy';
+import { universalLogoutEnabled } from '../connections/connection-options.policy';
+import { revocationPath } from '../connections/revocation-path';
+import { AcceptedLogouts } from '../logouts/accepted-logouts';
 import { ConnectionDirectory } from './connection-directory';
 import { ConnectionRateLimiter } from './connection-rate-limiter';
 import { GtrException, invalidToken, notFound, rateLimited } from './gtr.exception';
 import { IdpKeysService, KEYS_UNAVAILABLE } from './idp-keys.service';
 import { RejectionLog } from './rejection-log';
 import { RevocationAttempt } from './revocation-attempt';
-import { revocationPath } from './revocation-path';
+import { SeenJtiRepository } from './seen-jti.repository';
 import { parseRevocationBody } from './subject';
 import { SubjectResolverRepository } from './subject-resolver.repository';
 import { ASYMMETRIC_ALGS, checkClaims, checkHeader } from './token-rules';
@@ -28,7 +30,7 @@ type VerifiedClaims = JWTPayload & { jti: string; exp: number };
 
 /**
  * SPEC §2: validates a Global Token Revocation request completely, then records it durably — the
- * replay marker, the request and its `logout-requested` event in one PostgreSQL statement (a
+ * replay marker, the request and its `logout-requested` event in one PostgreSQL transaction (a
  * transactional outbox) — before the 204. The checks run in this order, each answering one status:
  *
  *  1. the unverified-traffic limits of the request's source and of all sources     429
@@ -56,7 +58,8 @@ export class AcceptLogout {
     private readonly rateLimiter: ConnectionRateLimiter,
     private readonly keys: IdpKeysService,
     private readonly subjects: SubjectResolverRepository,
-    private readonly outbox: OutboxWriter,
+    private readonly seenJtis: SeenJtiRepository,
+    private readonly logouts: AcceptedLogouts,
     private readonly relay: OutboxRelay,
     private readonly rejections: RejectionLog,
   ) {}
@@ -151,19 +154,16 @@ export class AcceptLogout {
 
   // 7. SPEC §2.5: every token whose signature and claims verified uses up its jti, whatever the answer.
   private async useUpJti(connection: ConnectionEntity, claims: VerifiedClaims): Promise<void> {
-    const fresh: unknown[] = await this.unlessDatabaseDown(() =>
-      this.dataSource.query(`${INSERT_SEEN_JTI} RETURNING jti`, [connection.id, claims.jti, this.replayMarkerExpiry(claims)]),
-    );
+    const fresh = await this.unlessDatabaseDown(() => this.seenJtis.useUp(connection.id, claims.jti, this.replayMarkerExpiry(claims)));
     this.remember(connection, claims);
-    if (fresh.length === 0) throw replayed();
+    if (!fresh) throw replayed();
   }
 
-  // 8. One statement, so one round trip and atomic without BEGIN/COMMIT: the replay marker, the
-  // request and its event are all written, or — for a replayed jti — none of them.
+  // 8. One transaction: the replay marker, the request and its event are all written, or — for a
+  // replayed jti — none of them.
   private async record(connection: ConnectionEntity, claims: VerifiedClaims, userIds: string[], attempt: RevocationAttempt): Promise<string> {
-    const requestId = randomUUID();
-    const event: LogoutRequested = {
-      requestId,
+    const request: LogoutRequested = {
+      requestId: randomUUID(),
       initiator: 'idp-logout',
       userIds,
       connection: { id: connection.id, name: connection.name },
@@ -171,34 +171,18 @@ export class AcceptLogout {
       refreshTokens: { mode: 'all' },
       acceptedAt: new Date().toISOString(),
     };
-    const message = this.outbox.event(Topics.logoutRequested, userIds[0], requestId, event);
-    const recorded: { id: string }[] = await this.unlessDatabaseDown(() =>
-      this.dataSource.query(
-        `WITH fresh AS (${INSERT_SEEN_JTI} RETURNING jti),
-         request AS (
-           INSERT INTO logout_requests (id, initiator, connection_id, connection_name, user_ids, payload, origin)
-           SELECT $4, 'idp-logout', $1, $5, $6, $7, $8 FROM fresh RETURNING id
-         )
-         INSERT INTO outbox (topic, message_key, value) SELECT $9, $10, $11 FROM request RETURNING id`,
-        [
-          connection.id,
-          claims.jti,
-          this.replayMarkerExpiry(claims),
-          requestId,
-          connection.name,
-          userIds,
-          JSON.stringify(event),
-          JSON.stringify(attempt.origin),
-          message.topic,
-          message.key,
-          message.value,
-        ],
-      ),
+    const recorded = await this.unlessDatabaseDown(() =>
+      this.dataSource.transaction(async (tx) => {
+        if (!(await this.seenJtis.useUp(connection.id, claims.jti, this.replayMarkerExpiry(claims), tx))) return false;
+        await this.logouts.record(tx, request, attempt.origin);
+        return true;
+      }),
     );
+    // Used up either way (by this request or an earlier one); a 503 above used up nothing.
     this.remember(connection, claims);
-    if (recorded.length === 0) throw replayed();
+    if (!recorded) throw replayed();
     this.relay.kick();
-    return requestId;
+    return request.requestId;
   }
 
   /** SPEC §2.5: the marker lives as long as the token could be valid: its own exp plus the skew (seconds). */
@@ -224,14 +208,6 @@ export class AcceptLogout {
     }
   }
 }
-
-/**
- * SPEC §2.5: a jti is accepted once per connection while a token carrying it could be valid. A
- * marker whose token has expired (not yet swept) no longer counts: the jti may be used again.
- * $1 connection id, $2 jti, $3 expiry (epoch seconds).
- */
-const INSERT_SEEN_JTI = `INSERT INTO seen_jtis (connection_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3))
-  ON CONFLICT (connection_id, jti) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE seen_jtis.expires_at < now()`;
 
 const jtiKey = (connection: ConnectionEntity, claims: VerifiedClaims) => `${connection.id}\u0000${claims.jti}`;
 const replayed = () => invalidToken('jti has already been used');

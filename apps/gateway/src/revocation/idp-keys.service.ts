@@ -11,7 +11,7 @@ import {
   SafeHttpClient,
   UnsafeUrlException,
 } from '@ulo/security';
-import { parseCertificate } from '../management/connections/connection-options.policy';
+import { parseCertificate } from '../connections/connection-options.policy';
 import { invalidToken } from './gtr.exception';
 
 /** Where a connection's revocation tokens must come from, and the key material that signs them. */

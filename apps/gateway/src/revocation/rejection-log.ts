@@ -1,6 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
 import { LogEventInput } from '@ulo/contracts';
 import { LogEventRecorder, OutboxRelay } from '@ulo/messaging';
@@ -44,7 +43,6 @@ export class RejectionLog implements OnApplicationBootstrap, BeforeApplicationSh
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
     private readonly logs: LogEventRecorder,
     private readonly relay: OutboxRelay,
   ) {}
@@ -102,7 +100,7 @@ export class RejectionLog implements OnApplicationBootstrap, BeforeApplicationSh
   /** Best effort: a log that cannot be written never turns a 4xx into a 5xx (the app log says so). */
   private async write(events: LogEventInput[], what: string): Promise<void> {
     try {
-      await this.logs.record(this.dataSource.manager, events);
+      await this.logs.recordAlone(events);
       this.relay.kick();
     } catch (e) {
       this.log.warn(`could not log ${what}: ${(e as Error).message}`);

@@ -1,11 +1,4 @@
-import type { ConnectionEntity } from '@ulo/persistence';
-
-/** Who sent a revocation request, as the log records it. */
-export interface RequestOrigin {
-  ip?: string;
-  user_agent?: string;
-  hostname?: string;
-}
+import type { ConnectionEntity, RequestOrigin } from '@ulo/persistence';
 
 /**
  * One revocation request on its way through the checks of SPEC §2: what the caller sent, and

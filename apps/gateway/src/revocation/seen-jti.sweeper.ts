@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { SeenJtiRepository } from './seen-jti.repository';
 
 /** Forgets jtis whose tokens can no longer be valid, so the replay table stays small. */
 @Injectable()
@@ -7,12 +7,12 @@ export class SeenJtiSweeper implements OnApplicationBootstrap, BeforeApplication
   private readonly log = new Logger(SeenJtiSweeper.name);
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly seenJtis: SeenJtiRepository) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
-      this.dataSource
-        .query(`DELETE FROM seen_jtis WHERE expires_at < now()`)
+      this.seenJtis
+        .forgetExpired()
         .catch((err: Error) => this.log.warn(`sweeping seen jtis failed: ${err.message}`));
     }, 60_000);
     this.timer.unref();

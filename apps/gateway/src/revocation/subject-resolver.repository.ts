@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ConnectionEntity, normalizeEmail } from '@ulo/persistence';
+import { ConnectionEntity, normalizeEmail, sqlRows } from '@ulo/persistence';
 import { Subject } from './subject';
 
 type Identifier = Exclude<Subject, { format: 'aliases' }>;
@@ -54,7 +54,7 @@ export class SubjectResolverRepository {
       );
     }
     if (arms.length === 0) return [];
-    const rows: { user_id: string }[] = await this.dataSource.query(arms.join(' UNION '), params);
+    const rows = await sqlRows<{ user_id: string }>(this.dataSource.manager, arms.join(' UNION '), params);
     // UNION removes duplicates across arms; one arm may repeat a user when aliases repeat an identifier.
     return [...new Set(rows.map((r) => r.user_id))].sort();
   }

@@ -1,19 +1,17 @@
-import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { Inject } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, signingSecretOf } from '@ulo/config';
-import { DatabaseConnection } from '@ulo/persistence';
+import { DatabaseConnection, SigningKeyRepository } from '@ulo/persistence';
 import { SigningKeyStore } from '@ulo/security';
 
 /** The gateway's view of the signing keys: it creates the first one at start-up and serves the JWKS. */
 @Injectable()
 export class SigningKeys extends SigningKeyStore implements OnApplicationBootstrap {
   constructor(
-    dataSource: DataSource,
+    keys: SigningKeyRepository,
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly database: DatabaseConnection,
   ) {
-    super(dataSource, signingSecretOf(config));
+    super(keys, signingSecretOf(config));
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { LogEvent, LogStreamStatus, LogStreamType } from '@ulo/contracts';
-import { normalise } from '@ulo/persistence';
-import type { LogStreamSink } from '@ulo/persistence';
+import { runSql, sqlRows, type LogStreamSink } from '@ulo/persistence';
 import type { StreamLag } from '../metrics/log-streamer.metrics';
 
 export interface DrivenStream {
@@ -50,7 +49,8 @@ export class LogStreamDeliveryRepository {
 
   /** Leases active streams nobody drives (or whose driver stopped renewing). */
   async claim(owner: string, leaseMs: number, limit: number, alreadyDriven: string[]): Promise<string[]> {
-    const rows: { id: string }[] = await this.dataSource.query(
+    const rows = await sqlRows<{ id: string }>(
+      this.dataSource.manager,
       `WITH free AS (
          SELECT id FROM log_streams
          WHERE status = 'active' AND NOT (id = ANY ($4::text[]))
@@ -72,10 +72,12 @@ export class LogStreamDeliveryRepository {
   async load(id: string, owner: string, renewForMs: number | null): Promise<DrivenStream | null> {
     const columns = `id, type, status, sink, consecutive_failures,
       GREATEST(0, CEIL(EXTRACT(EPOCH FROM (next_attempt_at - now())) * 1000))::int AS wait_ms`;
-    const rows: { id: string; type: LogStreamType; status: LogStreamStatus; sink: LogStreamSink; consecutive_failures: number; wait_ms: number }[] =
+    type Row = { id: string; type: LogStreamType; status: LogStreamStatus; sink: LogStreamSink; consecutive_failures: number; wait_ms: number };
+    const rows =
       renewForMs === null
-        ? await this.dataSource.query(`SELECT ${columns} FROM log_streams WHERE id = $1 AND lease_owner = $2`, [id, owner])
-        : await this.dataSource.query(
+        ? await sqlRows<Row>(this.dataSource.manager, `SELECT ${columns} FROM log_streams WHERE id = $1 AND lease_owner = $2`, [id, owner])
+        : await sqlRows<Row>(
+            this.dataSource.manager,
             `WITH renewed AS (
                UPDATE log_streams SET lease_until = now() + ${ms('$3')} WHERE id = $1 AND lease_owner = $2 RETURNING *)
              SELECT ${columns} FROM renewed`,
@@ -92,7 +94,8 @@ export class LogStreamDeliveryRepository {
    * polling a filling batch does not read and parse it again on every poll.
    */
   async nextBatch(streamId: string, size: number, windowMs: number): Promise<QueuedBatch> {
-    const rows: { log_id: string; data: LogEvent | null; due_in_ms: number }[] = await this.dataSource.query(
+    const rows = await sqlRows<{ log_id: string; data: LogEvent | null; due_in_ms: number }>(
+      this.dataSource.manager,
       `WITH queued AS (
          SELECT log_id, enqueued_at FROM log_stream_queue WHERE stream_id = $1 ORDER BY log_id LIMIT $2),
        batch AS (
@@ -114,11 +117,12 @@ export class LogStreamDeliveryRepository {
 
   /** Extends this owner's lease; the stream's status, or null when the lease was lost. */
   async extendLease(id: string, owner: string, forMs: number): Promise<LogStreamStatus | null> {
-    const rows: { status: LogStreamStatus }[] | [{ status: LogStreamStatus }[], number] = await this.dataSource.query(
+    const rows = await sqlRows<{ status: LogStreamStatus }>(
+      this.dataSource.manager,
       `UPDATE log_streams SET lease_until = now() + ${ms('$3')} WHERE id = $1 AND lease_owner = $2 RETURNING status`,
       [id, owner, forMs],
     );
-    return normalise(rows)[0]?.status ?? null;
+    return rows[0]?.status ?? null;
   }
 
   /**
@@ -128,7 +132,8 @@ export class LogStreamDeliveryRepository {
   async recordSuccess(streamId: string, owner: string, outcome: DeliveredBatch, leaseMs: number): Promise<boolean> {
     const { done, delivered } = outcome;
     return this.dataSource.transaction(async (tx) => {
-      const rows: unknown[] = await tx.query(
+      const rows = await sqlRows(
+        tx,
         `WITH delivered AS (
            UPDATE log_streams SET
              last_delivered_log_id = COALESCE($3, last_delivered_log_id),
@@ -141,7 +146,7 @@ export class LogStreamDeliveryRepository {
         [streamId, owner, delivered[delivered.length - 1] ?? null, delivered.length, leaseMs],
       );
       if (rows.length === 0) return false;
-      await tx.query(`DELETE FROM log_stream_queue WHERE stream_id = $1 AND log_id = ANY ($2::text[])`, [streamId, done]);
+      await runSql(tx, `DELETE FROM log_stream_queue WHERE stream_id = $1 AND log_id = ANY ($2::text[])`, [streamId, done]);
       return true;
     });
   }
@@ -154,7 +159,8 @@ export class LogStreamDeliveryRepository {
   async recordFailure(streamId: string, owner: string, failure: FailedDelivery): Promise<LogStreamStatus | null> {
     return this.dataSource.transaction(async (tx) => {
       const delivered = failure.delivered;
-      const rows: { status: LogStreamStatus }[] = await tx.query(
+      const rows = await sqlRows<{ status: LogStreamStatus }>(
+        tx,
         `WITH failed AS (
            UPDATE log_streams SET
              consecutive_failures = consecutive_failures + 1,
@@ -179,14 +185,15 @@ export class LogStreamDeliveryRepository {
       );
       if (rows.length === 0) return null;
       if (delivered.length > 0) {
-        await tx.query(`DELETE FROM log_stream_queue WHERE stream_id = $1 AND log_id = ANY ($2::text[])`, [streamId, delivered]);
+        await runSql(tx, `DELETE FROM log_stream_queue WHERE stream_id = $1 AND log_id = ANY ($2::text[])`, [streamId, delivered]);
       }
       return rows[0].status;
     });
   }
 
   async release(streamId: string, owner: string): Promise<void> {
-    await this.dataSource.query(
+    await runSql(
+      this.dataSource.manager,
       `UPDATE log_streams SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`,
       [streamId, owner],
     );
@@ -194,11 +201,12 @@ export class LogStreamDeliveryRepository {
 
   /** On shutdown: another instance may take the streams over at once. */
   async releaseAll(owner: string): Promise<void> {
-    await this.dataSource.query(`UPDATE log_streams SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1`, [owner]);
+    await runSql(this.dataSource.manager, `UPDATE log_streams SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1`, [owner]);
   }
 
   async lag(): Promise<StreamLag> {
-    const rows: { id: string; status: string; lag: number }[] = await this.dataSource.query(
+    const rows = await sqlRows<{ id: string; status: string; lag: number }>(
+      this.dataSource.manager,
       `SELECT s.id, s.status, (SELECT count(*) FROM log_stream_queue q WHERE q.stream_id = s.id)::int AS lag
        FROM log_streams s`,
     );

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { encodeTime } from 'ulid';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
-import { LogEventStoreRepository } from './log-event-store.repository';
+import { LogStreamFanoutRepository } from './log-stream-fanout.repository';
 
 /** Markers forgotten per statement: short transactions, no long lock on the table. */
 const BATCH = 5000;
@@ -19,7 +19,7 @@ export class FanoutSweeper implements OnApplicationBootstrap, BeforeApplicationS
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly store: LogEventStoreRepository,
+    private readonly fanouts: LogStreamFanoutRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -40,7 +40,7 @@ export class FanoutSweeper implements OnApplicationBootstrap, BeforeApplicationS
     const bound = `${encodeTime(cutoff, 10)}${'0'.repeat(16)}`;
     let total = 0;
     for (;;) {
-      const forgotten = await this.store.forgetFanoutsBefore(bound, BATCH);
+      const forgotten = await this.fanouts.forgetBefore(bound, BATCH);
       total += forgotten;
       if (forgotten < BATCH) break;
     }

@@ -1,8 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { LogEvent } from '@ulo/contracts';
+import { LogEventRepository } from '@ulo/persistence';
 import { isTransient } from '@ulo/resilience';
 import { LogStreamerMetrics } from '../metrics/log-streamer.metrics';
-import { LogEventStoreRepository } from './log-event-store.repository';
+import { LogStreamFanoutRepository } from './log-stream-fanout.repository';
 
 interface Waiting {
   event: LogEvent;
@@ -12,9 +14,8 @@ interface Waiting {
 
 const MAX_GROUP = 500;
 
-
 /**
- * Issue #5, step 1 of the log-streamer: each consumed event is stored once (producers usually
+ * SPEC §5, the log-streamer's first step: each consumed event is stored once (producers usually
  * stored it already; the insert is idempotent by log_id) and, the first time it is seen, queued
  * for every matching log stream, atomically: an event is queued exactly when it is stored, and a
  * redelivered event is not queued again.
@@ -29,7 +30,9 @@ export class StoreLogEvents {
   private flushing: Promise<void> | null = null;
 
   constructor(
-    private readonly store: LogEventStoreRepository,
+    private readonly dataSource: DataSource,
+    private readonly logEvents: LogEventRepository,
+    private readonly fanouts: LogStreamFanoutRepository,
     private readonly metrics: LogStreamerMetrics,
   ) {}
 
@@ -71,7 +74,12 @@ export class StoreLogEvents {
     const unique = [...new Map(events.map((e) => [e.log_id, e])).values()].sort((a, b) =>
       a.log_id < b.log_id ? -1 : a.log_id > b.log_id ? 1 : 0,
     );
-    const { stored } = await this.store.storeAndQueue(unique);
+    // Stored and queued in one transaction: an event is queued exactly when it is stored.
+    const stored = await this.dataSource.transaction(async (tx) => {
+      const added = await this.logEvents.insert(tx, unique);
+      await this.fanouts.fanOut(tx, unique);
+      return added.length;
+    });
     this.metrics.persisted.inc({ path: 'log-streamer' }, stored);
     this.metrics.persisted.inc({ path: 'producer' }, unique.length - stored);
   }

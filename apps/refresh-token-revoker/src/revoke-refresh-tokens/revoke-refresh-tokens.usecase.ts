@@ -24,8 +24,8 @@ export class RevokeRefreshTokens {
           description: 'Refresh token revoked',
           user_id: t.userId,
           client_id: t.clientId,
-          connection: locked.connection_name,
-          connection_id: locked.connection_id,
+          connection: locked.connectionName,
+          connection_id: locked.connectionId,
           details: { credential_id: t.id, session_id: t.sessionId, request_id: request.requestId, initiator: request.initiator },
         })),
       };

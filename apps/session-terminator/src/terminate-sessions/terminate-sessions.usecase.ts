@@ -31,7 +31,7 @@ export class TerminateSessions {
           }),
         );
       }
-      await this.outbox.insert(tx, rows);
+      await this.outbox.write(tx, rows);
       return { count: terminated.length };
     });
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { RevocationScope } from '@ulo/contracts';
+import { sqlRows } from './sql';
 
 export interface RevokedRefreshToken {
   id: string;
@@ -13,7 +14,7 @@ export interface RevokedRefreshToken {
 export class RefreshTokenRepository {
   /** Revokes the active refresh tokens in scope (online and offline); already-revoked ones stay as they are. */
   async revoke(
-    manager: EntityManager,
+    tx: EntityManager,
     userIds: string[],
     scope: RevocationScope,
     requestId: string,
@@ -23,7 +24,8 @@ export class RefreshTokenRepository {
       scope.mode === 'all'
         ? `user_id = ANY($1::text[]) AND created_at <= (SELECT created_at FROM logout_requests WHERE id = $2)`
         : `id = $3 AND user_id = ANY($1::text[])`;
-    const rows: { id: string; user_id: string; client_id: string; session_id: string | null }[] = await manager.query(
+    const rows = await sqlRows<{ id: string; user_id: string; client_id: string; session_id: string | null }>(
+      tx,
       `WITH revoked AS (
          UPDATE refresh_tokens SET revoked_at = now(), revoked_by = $2
          WHERE ${target} AND revoked_at IS NULL RETURNING id, user_id, client_id, session_id

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { RevocationScope } from '@ulo/contracts';
+import { sqlRows } from './sql';
 
 export interface TerminatedSession {
   sessionId: string;
@@ -16,7 +17,7 @@ export class SessionRepository {
    * Already-terminated sessions are left alone, so a redelivered request terminates nothing twice.
    */
   async terminate(
-    manager: EntityManager,
+    tx: EntityManager,
     userIds: string[],
     scope: RevocationScope,
     requestId: string,
@@ -27,7 +28,8 @@ export class SessionRepository {
         ? `user_id = ANY($1::text[]) AND created_at <= (SELECT created_at FROM logout_requests WHERE id = $2)`
         : `id = $3 AND user_id = ANY($1::text[])`;
     // One round trip: terminate, and return each session with the clients that took part in it.
-    const rows: { id: string; user_id: string; client_ids: string[] }[] = await manager.query(
+    const rows = await sqlRows<{ id: string; user_id: string; client_ids: string[] }>(
+      tx,
       `WITH terminated AS (
          UPDATE sessions SET revoked_at = now(), revoked_by = $2
          WHERE ${target} AND revoked_at IS NULL RETURNING id, user_id

@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { LogEventInput } from '@ulo/contracts';
 import { LogEventRecorder, OutboxRelay } from '@ulo/messaging';
 
@@ -49,7 +48,6 @@ export class RecordManagementCall {
   private readonly log = new Logger(RecordManagementCall.name);
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly logs: LogEventRecorder,
     private readonly relay: OutboxRelay,
   ) {}
@@ -57,7 +55,7 @@ export class RecordManagementCall {
   async execute(call: ManagementCall, outcome: ManagementOutcome): Promise<void> {
     const failed = outcome.statusCode >= 400;
     try {
-      await this.logs.record(this.dataSource.manager, [this.eventOf(call, outcome, failed)]);
+      await this.logs.recordAlone([this.eventOf(call, outcome, failed)]);
       this.relay.kick();
     } catch (e) {
       this.log.warn(`could not log ${failed ? 'fapi' : 'sapi'} for ${call.method} ${call.path}: ${(e as Error).message}`);

@@ -3,13 +3,13 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
 import { ConnectionEntity } from '@ulo/persistence';
-import { revocationPath } from '../../revocation/revocation-path';
+import { InvalidConnectionOptionsException, validateConnectionOptions } from '../../connections/connection-options.policy';
+import { revocationPath } from '../../connections/revocation-path';
 import { newId } from '../ids';
 import { findPage } from '../paging/checkpoint-page';
 import { rethrowViolation } from '../pg-errors';
 import { deleteOr404, findOr404 } from '../rows';
 import { CreateConnectionDto, ListConnectionsQuery, UpdateConnectionDto } from './connection.dto';
-import { InvalidConnectionOptionsException, validateConnectionOptions } from './connection-options.policy';
 
 export interface ConnectionView {
   id: string;

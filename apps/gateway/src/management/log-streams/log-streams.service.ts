@@ -11,6 +11,7 @@ import {
   LogStreamEntity,
   LogStreamError,
   LogStreamFilter,
+  LogStreamRepository,
   LogStreamSink,
 } from '@ulo/persistence';
 import { SealedFor, encryptSecretAsync } from '@ulo/security';
@@ -51,6 +52,7 @@ export interface LogStreamView {
 export class LogStreamsService {
   constructor(
     @InjectRepository(LogStreamEntity) private readonly streams: Repository<LogStreamEntity>,
+    private readonly queues: LogStreamRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -78,7 +80,7 @@ export class LogStreamsService {
       order: { id: 'ASC' },
       take: take + 1,
     });
-    const lags = await this.lagOf(rows.slice(0, take).map((r) => r.id));
+    const lags = await this.queues.lagOf(rows.slice(0, take).map((r) => r.id));
     return toPage(
       'log_streams',
       rows,
@@ -90,7 +92,7 @@ export class LogStreamsService {
 
   async get(id: string): Promise<LogStreamView> {
     const stream = await this.find(id);
-    return this.view(stream, (await this.lagOf([id])).get(id) ?? 0);
+    return this.view(stream, (await this.queues.lagOf([id])).get(id) ?? 0);
   }
 
   /**
@@ -211,15 +213,6 @@ export class LogStreamsService {
 
   private seal(plaintext: string, purpose: string): Promise<string> {
     return encryptSecretAsync(plaintext, signingSecretOf(this.config), purpose);
-  }
-
-  private async lagOf(ids: string[]): Promise<Map<string, number>> {
-    if (ids.length === 0) return new Map();
-    const rows: { stream_id: string; lag: number }[] = await this.streams.manager.query(
-      `SELECT stream_id, count(*)::int AS lag FROM log_stream_queue WHERE stream_id = ANY ($1::text[]) GROUP BY stream_id`,
-      [ids],
-    );
-    return new Map(rows.map((r) => [r.stream_id, r.lag]));
   }
 
   private find(id: string): Promise<LogStreamEntity> {

@@ -1,7 +1,7 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { encodeTime } from 'ulid';
 import { LOG_ID_PATTERN, LogEvent } from '@ulo/contracts';
+import { LogEventRepository } from '@ulo/persistence';
 import { DEFAULT_TAKE, toPage } from '../paging/checkpoint-page';
 import { ListLogsQuery } from './log-query.dto';
 
@@ -35,59 +35,46 @@ function dateOf(name: 'from_date' | 'to_date', value: string | undefined): Date 
  */
 @Injectable()
 export class LogsService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly logEvents: LogEventRepository) {}
 
   async list(query: ListLogsQuery) {
     const take = query.take ?? DEFAULT_TAKE;
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (query.from !== undefined) {
-      if (!LOG_ID_PATTERN.test(query.from)) throw new BadRequestException('from must be a log_id');
-      add('log_id > ?', query.from);
-    }
-    if (query.type !== undefined) add('type = ?', query.type);
-    if (query.user_id !== undefined) add('user_id = ?', query.user_id);
-    if (query.connection !== undefined) add('connection = ?', query.connection);
-    if (query.client_id !== undefined) add('client_id = ?', query.client_id);
+    if (query.from !== undefined && !LOG_ID_PATTERN.test(query.from)) throw new BadRequestException('from must be a log_id');
     const fromDate = dateOf('from_date', query.from_date);
     const toDate = dateOf('to_date', query.to_date);
     if (fromDate && toDate && fromDate >= toDate) throw new BadRequestException('from_date must be before to_date');
-    if (fromDate) {
-      add('date >= ?', fromDate);
-      // A log_id is a ULID minted no earlier than its event's date: the same bound on log_id lets
-      // every (column, log_id) index start at from_date instead of at the beginning.
-      add('log_id >= ?', firstLogIdAt(fromDate.getTime()));
-    }
-    if (toDate) {
-      add('date < ?', toDate);
-      // Bounds the index scan on the other side too, so the last page of an old range does not
-      // read every later event.
-      add('log_id < ?', firstLogIdAt(toDate.getTime() + MINTING_MARGIN_MS));
-    }
-    params.push(take + 1);
-    const rows: { log_id: string; data: LogEvent }[] = await this.dataSource.query(
-      `SELECT log_id, data FROM log_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY log_id LIMIT $${params.length}`,
-      params,
+    const rows = await this.logEvents.page(
+      {
+        after: query.from,
+        type: query.type,
+        userId: query.user_id,
+        connection: query.connection,
+        clientId: query.client_id,
+        fromDate,
+        toDate,
+        // A log_id is a ULID minted no earlier than its event's date: the same bound on log_id lets
+        // every (column, log_id) index start at from_date instead of at the beginning.
+        logIdFrom: fromDate && firstLogIdAt(fromDate.getTime()),
+        // Bounds the index scan on the other side too, so the last page of an old range does not
+        // read every later event.
+        logIdBefore: toDate && firstLogIdAt(toDate.getTime() + MINTING_MARGIN_MS),
+      },
+      take + 1,
     );
     return toPage(
       'logs',
       rows,
       take,
-      (r) => r.log_id,
-      (r) => r.data,
+      (e) => e.log_id,
+      (e) => e,
     );
   }
 
   async get(logId: string): Promise<LogEvent> {
     // Every stored log_id is a ULID (the schema checks it): anything else is not there.
     if (!LOG_ID_PATTERN.test(logId)) throw new NotFoundException(`No log event with log_id ${logId.slice(0, 64)}`);
-    const rows: { data: LogEvent }[] = await this.dataSource.query(`SELECT data FROM log_events WHERE log_id = $1`, [logId]);
-    if (rows.length === 0) throw new NotFoundException(`No log event with log_id ${logId}`);
-    return rows[0].data;
+    const event = await this.logEvents.find(logId);
+    if (!event) throw new NotFoundException(`No log event with log_id ${logId}`);
+    return event;
   }
 }

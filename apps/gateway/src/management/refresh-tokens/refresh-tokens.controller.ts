@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { RequestRevocation } from '../../revocation/request-revocation.usecase';
+import { RequestRevocation } from '../../logouts/request-revocation.usecase';
 import { ManagementApi } from '../auth/management-api.decorator';
 import { CreateRefreshTokenDto } from './refresh-token.dto';
 import { RefreshTokensService } from './refresh-tokens.service';

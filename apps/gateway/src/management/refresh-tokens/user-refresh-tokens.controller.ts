@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { RequestRevocation } from '../../revocation/request-revocation.usecase';
+import { RequestRevocation } from '../../logouts/request-revocation.usecase';
 import { ManagementApi } from '../auth/management-api.decorator';
 import { CheckpointQuery } from '../paging/checkpoint-page';
 import { UsersService } from '../users/users.service';

@@ -2,10 +2,10 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { Counter, register } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
-import { LogoutRequested, Topics } from '@ulo/contracts';
-import { OutboxRelay, OutboxWriter } from '@ulo/messaging';
+import { OutboxRelay } from '@ulo/messaging';
 import { LogoutRequestRepository } from '@ulo/persistence';
 import { OutageReporter, isTransient } from '@ulo/resilience';
+import { AcceptedLogouts } from './accepted-logouts';
 
 /** Requests re-announced per sweep at most; a larger backlog takes several sweeps. */
 const BATCH = 500;
@@ -33,7 +33,7 @@ export class StuckLogoutSweeper implements OnApplicationBootstrap, BeforeApplica
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly requests: LogoutRequestRepository,
-    private readonly outbox: OutboxWriter,
+    private readonly logouts: AcceptedLogouts,
     private readonly relay: OutboxRelay,
   ) {}
 
@@ -66,10 +66,7 @@ export class StuckLogoutSweeper implements OnApplicationBootstrap, BeforeApplica
     const after = this.config.logoutStuckAfterSeconds;
     const stuck = await this.dataSource.transaction(async (tx) => {
       const rows = await this.requests.markStuckForReannouncement(tx, after, BATCH);
-      const messages = rows.map((r) =>
-        this.outbox.event(Topics.logoutRequested, r.user_ids[0], r.id, r.payload as unknown as LogoutRequested),
-      );
-      await this.outbox.insert(tx, messages);
+      await this.logouts.announce(tx, rows.map((r) => r.payload));
       return rows;
     });
     if (stuck.length === 0) return 0;

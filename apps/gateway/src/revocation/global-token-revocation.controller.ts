@@ -1,10 +1,10 @@
 import { Controller, HttpCode, Logger, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { AcceptLogout } from '../revocation/accept-logout.usecase';
-import { bearerChallenge, GtrException, invalidRequest } from '../revocation/gtr.exception';
-import { RevocationAttempt } from '../revocation/revocation-attempt';
-import { sourceOf } from '../revocation/source-address';
+import { AcceptLogout } from './accept-logout.usecase';
+import { bearerChallenge, GtrException, invalidRequest } from './gtr.exception';
+import { RevocationAttempt } from './revocation-attempt';
+import { sourceOf } from './source-address';
 
 const BODY_LIMIT_BYTES = 16 * 1024;
 

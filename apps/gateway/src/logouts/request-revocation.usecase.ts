@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { LogoutRequested, RevocationScope, Topics } from '@ulo/contracts';
-import { OutboxRelay, OutboxWriter } from '@ulo/messaging';
+import { LogoutRequested, RevocationScope } from '@ulo/contracts';
+import { OutboxRelay } from '@ulo/messaging';
+import { AcceptedLogouts } from './accepted-logouts';
 
 export interface RevocationOrder {
   userId: string;
@@ -19,14 +20,13 @@ export interface RevocationOrder {
 export class RequestRevocation {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly outbox: OutboxWriter,
+    private readonly logouts: AcceptedLogouts,
     private readonly relay: OutboxRelay,
   ) {}
 
   async execute(order: RevocationOrder): Promise<string> {
-    const requestId = randomUUID();
-    const event: LogoutRequested = {
-      requestId,
+    const request: LogoutRequested = {
+      requestId: randomUUID(),
       initiator: 'session-revoked',
       userIds: [order.userId],
       connection: null,
@@ -34,14 +34,8 @@ export class RequestRevocation {
       refreshTokens: order.refreshTokens,
       acceptedAt: new Date().toISOString(),
     };
-    await this.dataSource.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO logout_requests (id, initiator, user_ids, payload, origin) VALUES ($1, 'session-revoked', $2, $3, '{}')`,
-        [requestId, [order.userId], JSON.stringify(event)],
-      );
-      await this.outbox.insert(tx, [this.outbox.event(Topics.logoutRequested, order.userId, requestId, event)]);
-    });
+    await this.dataSource.transaction((tx) => this.logouts.record(tx, request, {}));
     this.relay.kick();
-    return requestId;
+    return request.requestId;
   }
 }
