@@ -8,7 +8,7 @@
  * nothing; --source-topic replays only the letters of one topic (e.g. logout-requested.v1).
  * KAFKA_BROKERS and KAFKA_TOPIC_PREFIX come from the environment, as for the apps.
  */
-import { loadConfigOrExit } from '@ulo/config';
+import { loadDeadLetterReplayConfig, loadOrExit } from '@ulo/config';
 import { DeadLetterReplayOptions, DeadLetterReplayer, createKafka } from '@ulo/messaging';
 
 const USAGE = 'usage: npm run dead-letter:replay [-- [--dry-run] [--source-topic <topic>]]';
@@ -28,7 +28,7 @@ function optionsOf(args: string[]): DeadLetterReplayOptions {
 
 async function main(): Promise<void> {
   const options = optionsOf(process.argv.slice(2));
-  const config = loadConfigOrExit();
+  const config = loadOrExit(loadDeadLetterReplayConfig);
   const replayer = new DeadLetterReplayer(createKafka(config, 'dead-letter-replay'), config.kafka.topicPrefix, (line) =>
     process.stdout.write(`${line}\n`),
   );

@@ -15,7 +15,7 @@
  * then restart every app with the new SIGNING_KEY_ENCRYPTION_SECRET. Without _OLD, the command
  * upgrades the values to the current envelope under the one secret.
  */
-import { loadConfigOrExit, signingSecretOf } from '@ulo/config';
+import { loadOrExit, loadResealConfig } from '@ulo/config';
 import { createDataSource } from '@ulo/persistence';
 import { UnopenableSecretsException, resealSecrets } from '@ulo/security';
 
@@ -29,8 +29,8 @@ async function main(): Promise<void> {
     process.exit(64);
   }
   const dryRun = args.includes('--dry-run');
-  const config = loadConfigOrExit();
-  const secret = signingSecretOf(config);
+  const config = loadOrExit(loadResealConfig);
+  const secret = config.security.signingKeyEncryptionSecret;
   const oldSecret = config.security.previousSigningKeyEncryptionSecret;
   const dataSource = createDataSource(config.database.url);
   await dataSource.initialize();

@@ -15,7 +15,7 @@ describe('OIDC Back-Channel Logout', () => {
   beforeAll(async () => {
     idp = await FakeIdp.start();
     p = await startPipeline({ BACKCHANNEL_RETRY_BASE_MS: '100', BACKCHANNEL_RETRY_MAX_DELAY_MS: '200' });
-    base = p.config.publicBaseUrl;
+    base = p.gw.config.publicBaseUrl;
     expect(
       (await p.gw.api('POST', '/api/v2/connections', { name: 'acme-okta', strategy: 'okta', options: { issuer: idp.issuer, client_id: idp.clientId } }))
         .status,

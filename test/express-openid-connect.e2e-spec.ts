@@ -47,7 +47,7 @@ describe("Back-Channel Logout into Auth0's express-openid-connect", () => {
   });
 
   it('accepts our logout token (2xx) and records the logout of that sid and sub in its store', async () => {
-    const base = p.config.publicBaseUrl;
+    const base = p.gw.config.publicBaseUrl;
     expect((await p.gw.api('POST', '/api/v2/connections', { name: 'acme-okta', strategy: 'okta', options: { issuer: idp.issuer, client_id: idp.clientId } })).status).toBe(201);
     expect(
       (await p.gw.api('POST', '/api/v2/clients', {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { AppProcess, pollUntil, testConfig } from '@ulo/testing';
+import { AppProcess, pollUntil, testConfig, testEnv } from '@ulo/testing';
 import { SigningKeyRepository } from '@ulo/persistence';
 import { SigningKeyStore } from '@ulo/security';
 import { RunningGateway, startGateway } from '../apps/gateway/test/gateway.harness';
@@ -218,13 +218,47 @@ describe('hostile traffic: secrets', () => {
       ['SIGNING_KEY_ENCRYPTION_SECRET', 'short-s3cret'],
       ['LOG_STREAM_KAFKA_TOPIC_PREFIX', 'bad prefix s3cret'],
     ];
-    const apps = cases.map(([name, value]) => AppProcess.start('log-streamer', { [name]: value }));
+    // With every other variable valid, so that the one under test is the first one refused.
+    const valid = { SIGNING_KEY_ENCRYPTION_SECRET: 'a valid key-encryption secret' };
+    const apps = cases.map(([name, value]) => AppProcess.start('log-streamer', { ...valid, [name]: value }));
     for (const [i, [name, value]] of cases.entries()) {
       expect(await apps[i].exited).toBe(78);
       const output = readFileSync(apps[i].logFile, 'utf8');
       expect(output).toMatch(new RegExp(`^invalid configuration: ${name} `, 'm'));
       expect(output).not.toContain(value);
       expect(output).not.toMatch(/hunter2|s3cret/);
+    }
+  });
+
+  it('stops each app that seals secrets at start without SIGNING_KEY_ENCRYPTION_SECRET, in one line naming it', async () => {
+    const apps = ['gateway', 'backchannel-dispatcher', 'log-streamer'].map((app) =>
+      AppProcess.start(app, { SIGNING_KEY_ENCRYPTION_SECRET: '', KAFKA_TOPIC_PREFIX: prefix }),
+    );
+    for (const app of apps) {
+      expect(await app.exited).toBe(78);
+      const lines = readFileSync(app.logFile, 'utf8').trim().split('\n');
+      expect(lines).toEqual(['invalid configuration: SIGNING_KEY_ENCRYPTION_SECRET is required (at least 16 characters)']);
+    }
+  });
+
+  it("starts an app that holds no secret whatever another app's variables say", async () => {
+    const terminator = AppProcess.start('session-terminator', {
+      ...testEnv({ KAFKA_TOPIC_PREFIX: prefix, HEALTH_PORT: '0', LOG_LEVEL: 'info' }),
+      SIGNING_KEY_ENCRYPTION_SECRET: '',
+      PORT: 'not a port',
+      GTR_RATE_LIMIT_PER_SECOND: 'many',
+      BACKCHANNEL_TIMEOUT_MS: '-5',
+    });
+    try {
+      // Ready means it joined its consumer group: it read its configuration and started.
+      await pollUntil(
+        async () => (existsSync(terminator.logFile) ? readFileSync(terminator.logFile, 'utf8') : ''),
+        (log) => /health on http:\/\/127\.0\.0\.1:\d+/.test(log) || terminator.exitCode !== null,
+        { timeoutMs: 30_000, what: 'the session-terminator to start' },
+      );
+      expect(terminator.exitCode).toBeNull();
+    } finally {
+      await terminator.stop();
     }
   });
 

@@ -1,5 +1,4 @@
-import { signingSecretOf } from '@ulo/config';
-import { AppProcess, pollUntil, testConfig } from '@ulo/testing';
+import { AppProcess, pollUntil, testConfig, testEnv } from '@ulo/testing';
 import { RunningGateway, startGateway } from '../apps/gateway/test/gateway.harness';
 import { LogReceiver } from '../apps/log-streamer/test/log-receiver';
 import { fastLogStreams, publishLogEvents } from '../apps/log-streamer/test/log-streamer.harness';
@@ -21,7 +20,7 @@ describe('log-streamer killed mid-batch', () => {
       KAFKA_BROKERS: c.kafka.brokers.join(','),
       KAFKA_TOPIC_PREFIX: prefix,
       ALLOW_PRIVATE_NETWORK_URLS: 'true',
-      SIGNING_KEY_ENCRYPTION_SECRET: signingSecretOf(c),
+      SIGNING_KEY_ENCRYPTION_SECRET: testEnv().SIGNING_KEY_ENCRYPTION_SECRET,
       LOG_LEVEL: 'info',
       KAFKA_SESSION_TIMEOUT_MS: '6000',
       ...fastLogStreams,

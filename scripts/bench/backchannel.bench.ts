@@ -36,7 +36,7 @@ import { performance } from 'node:perf_hooks';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { Client } from 'pg';
 import type { z } from 'zod';
-import { envSchema } from '@ulo/config';
+import { backchannelDispatcherEnv } from '@ulo/config';
 import {
   ActivityReport,
   ActivitySampler,
@@ -64,7 +64,7 @@ const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 /** The apps under test; all but the gateway are Kafka consumers. */
 const APPS = ['gateway', 'session-terminator', 'refresh-token-revoker', 'backchannel-dispatcher'];
 /** The dispatcher's settings in the product's own schema (libs/config), which holds their defaults. */
-const dispatcherSettings = envSchema.pick({
+const dispatcherSettings = backchannelDispatcherEnv.pick({
   BACKCHANNEL_CONCURRENCY: true,
   BACKCHANNEL_CONCURRENCY_PER_CLIENT: true,
   BACKCHANNEL_POLL_INTERVAL_MS: true,

@@ -1,7 +1,7 @@
 import { INestMicroservice } from '@nestjs/common';
-import { AppConfig } from '@ulo/config';
+import { ConsumerConfig } from '@ulo/config';
 import { startConsumerApp } from '@ulo/messaging';
-import { testConfig } from '@ulo/testing';
+import { dispatcherTestConfig, testConfig } from '@ulo/testing';
 import { RunningGateway, startGateway } from '../../apps/gateway/test/gateway.harness';
 import { SessionTerminatorModule } from '../../apps/session-terminator/src/session-terminator.module';
 import { RefreshTokenRevokerModule } from '../../apps/refresh-token-revoker/src/refresh-token-revoker.module';
@@ -9,7 +9,7 @@ import { BackchannelDispatcherModule } from '../../apps/backchannel-dispatcher/s
 
 export interface RunningPipeline {
   gw: RunningGateway;
-  config: AppConfig;
+  config: ConsumerConfig;
   consumers: Map<string, INestMicroservice>;
   close(): Promise<void>;
 }
@@ -24,6 +24,7 @@ export async function startPipeline(overrides: Record<string, string> = {}): Pro
   const env = { KAFKA_TOPIC_PREFIX: prefix, ...overrides };
   const gw = await startGateway(env);
   const config = testConfig(env);
+  const dispatcherConfig = dispatcherTestConfig(env);
   const consumers = new Map<string, INestMicroservice>();
   consumers.set('session-terminator', (await startConsumerApp('session-terminator', SessionTerminatorModule.forRoot(config), config)).app);
   consumers.set(
@@ -32,7 +33,7 @@ export async function startPipeline(overrides: Record<string, string> = {}): Pro
   );
   consumers.set(
     'backchannel-dispatcher',
-    (await startConsumerApp('backchannel-dispatcher', BackchannelDispatcherModule.forRoot(config), config)).app,
+    (await startConsumerApp('backchannel-dispatcher', BackchannelDispatcherModule.forRoot(dispatcherConfig), dispatcherConfig)).app,
   );
   return {
     gw,

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { AppConfig, ConfigModule } from '@ulo/config';
+import { BackchannelDispatcherConfig, ConfigModule } from '@ulo/config';
 import { MessagingModule } from '@ulo/messaging';
 import { PersistenceModule } from '@ulo/persistence';
 import { SessionsTerminatedHandler } from './handlers/sessions-terminated.handler';
@@ -11,7 +11,7 @@ import { ClientRepository } from './clients/client.repository';
 
 @Module({})
 export class BackchannelDispatcherModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: BackchannelDispatcherConfig): DynamicModule {
     return {
       module: BackchannelDispatcherModule,
       imports: [

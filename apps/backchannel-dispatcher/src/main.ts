@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from '@ulo/config';
+import { loadBackchannelDispatcherConfig, loadOrExit } from '@ulo/config';
 import { startConsumerApp } from '@ulo/messaging';
 import { BackchannelDispatcherModule } from './backchannel-dispatcher.module';
 
-const config = loadConfigOrExit();
+const config = loadOrExit(loadBackchannelDispatcherConfig);
 void startConsumerApp('backchannel-dispatcher', BackchannelDispatcherModule.forRoot(config), config);

@@ -3,11 +3,11 @@ import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
-import { AppConfig } from '@ulo/config';
+import { GatewayConfig } from '@ulo/config';
 import { GatewayModule } from './gateway.module';
 
 /** Builds the gateway; main.ts and the tests share it so they run the same wiring. */
-export async function createGateway(config: AppConfig): Promise<INestApplication> {
+export async function createGateway(config: GatewayConfig): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), {
     bufferLogs: true,
     bodyParser: false,

@@ -3,7 +3,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { json } from 'express';
-import { AppConfig, ConfigModule } from '@ulo/config';
+import { GatewayConfig, ConfigModule } from '@ulo/config';
 import { MessagingModule } from '@ulo/messaging';
 import { PersistenceModule } from '@ulo/persistence';
 import { HealthController } from './health/health.controller';
@@ -15,7 +15,7 @@ import { RevocationModule } from './revocation/revocation.module';
 
 @Module({})
 export class GatewayModule implements NestModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: GatewayModule,
       imports: [

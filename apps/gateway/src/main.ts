@@ -1,9 +1,9 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from '@ulo/config';
+import { loadGatewayConfig, loadOrExit } from '@ulo/config';
 import { createGateway } from './gateway.app';
 
 async function bootstrap(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = loadOrExit(loadGatewayConfig);
   const app = await createGateway(config);
   await app.listen(config.http.port, '0.0.0.0');
 }

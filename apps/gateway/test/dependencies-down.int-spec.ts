@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { Topics, prefixed } from '@ulo/contracts';
 import { OutboxRelay, startConsumerApp } from '@ulo/messaging';
-import { FakeIdp, TEST_MANAGEMENT_TOKEN, pollUntil, testConfig, uniqueSuffix } from '@ulo/testing';
+import { FakeIdp, TEST_MANAGEMENT_TOKEN, pollUntil, gatewayTestConfig, testConfig, uniqueSuffix } from '@ulo/testing';
 import { SessionTerminatorModule } from '../../session-terminator/src/session-terminator.module';
 import { createGateway } from '../src/gateway.app';
 import { RunningGateway, startGateway } from './gateway.harness';
@@ -88,7 +88,7 @@ describe('with a dependency down', () => {
     let baseUrl: string;
 
     beforeAll(async () => {
-      app = await createGateway(testConfig({ DATABASE_URL: DEAD_DATABASE, PUBLIC_BASE_URL: 'https://logout.example.com' }));
+      app = await createGateway(gatewayTestConfig({ DATABASE_URL: DEAD_DATABASE, PUBLIC_BASE_URL: 'https://logout.example.com' }));
       await app.listen(0, '127.0.0.1');
       baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
     });

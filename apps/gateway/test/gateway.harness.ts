@@ -1,12 +1,12 @@
 import { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '@ulo/config';
-import { TEST_MANAGEMENT_TOKEN, testConfig, truncateAll } from '@ulo/testing';
+import { GatewayConfig } from '@ulo/config';
+import { TEST_MANAGEMENT_TOKEN, gatewayTestConfig, truncateAll } from '@ulo/testing';
 import { createGateway } from '../src/gateway.app';
 
 export interface RunningGateway {
   app: INestApplication;
-  config: AppConfig;
+  config: GatewayConfig;
   baseUrl: string;
   dataSource: DataSource;
   /** Management API call with the test token unless `token` is given (null: no header). */
@@ -16,7 +16,7 @@ export interface RunningGateway {
 
 /** The real gateway on a loopback port, against the run's PostgreSQL and Kafka. */
 export async function startGateway(overrides: Record<string, string> = {}): Promise<RunningGateway> {
-  const provisional = testConfig(overrides);
+  const provisional = gatewayTestConfig(overrides);
   const app = await createGateway(provisional);
   await app.listen(Number(overrides.PORT ?? 0), '127.0.0.1');
   const port = (app.getHttpServer().address() as { port: number }).port;

@@ -1,5 +1,4 @@
 import { SealedFor, decryptSecret } from '@ulo/security';
-import { signingSecretOf } from '@ulo/config';
 import { RunningGateway, startGateway } from './gateway.harness';
 
 describe('Management API: log streams (SPEC §5, §6)', () => {
@@ -15,12 +14,12 @@ describe('Management API: log streams (SPEC §5, §6)', () => {
   const authorizationIn = (id: string, sink: { httpAuthorizationSealed?: string }) =>
     sink.httpAuthorizationSealed === undefined
       ? undefined
-      : decryptSecret(sink.httpAuthorizationSealed, signingSecretOf(gw.config), SealedFor.logStreamAuthorization(id));
+      : decryptSecret(sink.httpAuthorizationSealed, gw.config.security.signingKeyEncryptionSecret, SealedFor.logStreamAuthorization(id));
   /** The custom headers a stored sink holds, their values opened. */
   const headersIn = (id: string, sink: { httpCustomHeaders: { header: string; valueSealed: string }[] }) =>
     sink.httpCustomHeaders.map(({ header, valueSealed }) => ({
       header,
-      value: decryptSecret(valueSealed, signingSecretOf(gw.config), SealedFor.logStreamHeader(id, header)),
+      value: decryptSecret(valueSealed, gw.config.security.signingKeyEncryptionSecret, SealedFor.logStreamHeader(id, header)),
     }));
   const sinkInDb = async (id: string) => (await gw.dataSource.query('SELECT sink FROM log_streams WHERE id = $1', [id]))[0].sink;
   const count = async () => (await gw.dataSource.query('SELECT count(*)::int AS n FROM log_streams'))[0].n as number;

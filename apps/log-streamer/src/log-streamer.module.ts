@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { LoggerModule } from 'nestjs-pino';
-import { APP_CONFIG, AppConfig, ConfigModule, signingSecretOf } from '@ulo/config';
+import { APP_CONFIG, LogStreamerConfig, ConfigModule } from '@ulo/config';
 import { KAFKA, MessagingModule } from '@ulo/messaging';
 import { PersistenceModule } from '@ulo/persistence';
 import { SafeHttpClient, SealedSecrets } from '@ulo/security';
@@ -20,7 +20,7 @@ import { StoreLogEvents } from './store-log-events/store-log-events.usecase';
 
 @Module({})
 export class LogStreamerModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: LogStreamerConfig): DynamicModule {
     return {
       module: LogStreamerModule,
       imports: [
@@ -46,14 +46,14 @@ export class LogStreamerModule {
         {
           provide: SafeHttpClient,
           inject: [APP_CONFIG],
-          useFactory: (c: AppConfig) => new SafeHttpClient(c.security.allowPrivateNetworkUrls, c.security.outboundTimeoutMs),
+          useFactory: (c: LogStreamerConfig) => new SafeHttpClient(c.security.allowPrivateNetworkUrls, c.security.outboundTimeoutMs),
         },
         {
           provide: LogSinks,
           inject: [SafeHttpClient, KAFKA, APP_CONFIG],
-          useFactory: (http: SafeHttpClient, kafka: Kafka, c: AppConfig) =>
+          useFactory: (http: SafeHttpClient, kafka: Kafka, c: LogStreamerConfig) =>
             new LogSinks(
-              new HttpLogSink(http, new SealedSecrets(signingSecretOf(c))),
+              new HttpLogSink(http, new SealedSecrets(c.security.signingKeyEncryptionSecret)),
               new KafkaLogSink(kafka, c.logStreams.kafkaCreateTopics),
               http,
             ),

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from '@ulo/config';
+import { loadLogStreamerConfig, loadOrExit } from '@ulo/config';
 import { startConsumerApp } from '@ulo/messaging';
 import { LogStreamerModule } from './log-streamer.module';
 
-const config = loadConfigOrExit();
+const config = loadOrExit(loadLogStreamerConfig);
 void startConsumerApp('log-streamer', LogStreamerModule.forRoot(config), config);

@@ -1,9 +1,9 @@
 import { INestMicroservice } from '@nestjs/common';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
-import { AppConfig } from '@ulo/config';
+import { KafkaConfig, LogStreamerConfig } from '@ulo/config';
 import { LogEvent, LogEventInput, Topics, prefixed } from '@ulo/contracts';
 import { buildLogEvent, startConsumerApp } from '@ulo/messaging';
-import { testConfig } from '@ulo/testing';
+import { logStreamerTestConfig } from '@ulo/testing';
 import { LogStreamScheduler } from '../src/deliver-log-streams/log-stream-scheduler.service';
 import { LogStreamerModule } from '../src/log-streamer.module';
 import { MetricsServer } from '../src/metrics/metrics.server';
@@ -21,7 +21,7 @@ export const fastLogStreams: Record<string, string> = {
 
 export interface RunningLogStreamer {
   app: INestMicroservice;
-  config: AppConfig;
+  config: LogStreamerConfig;
   metricsUrl: string;
   scheduler: LogStreamScheduler;
   close(): Promise<void>;
@@ -29,7 +29,7 @@ export interface RunningLogStreamer {
 
 /** The real log-streamer, in this process, on the run's PostgreSQL and Kafka. */
 export async function startLogStreamer(overrides: Record<string, string> = {}): Promise<RunningLogStreamer> {
-  const config = testConfig({ ...fastLogStreams, ...overrides });
+  const config = logStreamerTestConfig({ ...fastLogStreams, ...overrides });
   const { app } = await startConsumerApp('log-streamer', LogStreamerModule.forRoot(config), config);
   return {
     app,
@@ -44,7 +44,7 @@ export async function startLogStreamer(overrides: Record<string, string> = {}): 
  * Publishes log events to `<prefix>log-events` as a producer would (key log_id, value the bare
  * event), without storing them: the log-streamer has to.
  */
-export async function publishLogEvents(config: AppConfig, inputs: LogEventInput[]): Promise<LogEvent[]> {
+export async function publishLogEvents(config: { kafka: KafkaConfig }, inputs: LogEventInput[]): Promise<LogEvent[]> {
   const events = inputs.map((i) => buildLogEvent(i));
   const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });

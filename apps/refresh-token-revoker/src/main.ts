@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from '@ulo/config';
+import { loadConsumerConfig, loadOrExit } from '@ulo/config';
 import { startConsumerApp } from '@ulo/messaging';
 import { RefreshTokenRevokerModule } from './refresh-token-revoker.module';
 
-const config = loadConfigOrExit();
+const config = loadOrExit(loadConsumerConfig);
 void startConsumerApp('refresh-token-revoker', RefreshTokenRevokerModule.forRoot(config), config);

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { AppConfig, ConfigModule } from '@ulo/config';
+import { ConsumerConfig, ConfigModule } from '@ulo/config';
 import { LogoutStepRunner, MessagingModule } from '@ulo/messaging';
 import { PersistenceModule } from '@ulo/persistence';
 import { LogoutRequestedHandler } from './handlers/logout-requested.handler';
@@ -8,7 +8,7 @@ import { RevokeRefreshTokens } from './revoke-refresh-tokens/revoke-refresh-toke
 
 @Module({})
 export class RefreshTokenRevokerModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: ConsumerConfig): DynamicModule {
     return {
       module: RefreshTokenRevokerModule,
       imports: [

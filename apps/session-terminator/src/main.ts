@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from '@ulo/config';
+import { loadConsumerConfig, loadOrExit } from '@ulo/config';
 import { startConsumerApp } from '@ulo/messaging';
 import { SessionTerminatorModule } from './session-terminator.module';
 
-const config = loadConfigOrExit();
+const config = loadOrExit(loadConsumerConfig);
 void startConsumerApp('session-terminator', SessionTerminatorModule.forRoot(config), config);

@@ -1,13 +1,13 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { AppConfig, loadConfig } from './app-config';
+import type { AppConfig } from './apps';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
 @Global()
 @Module({})
 export class ConfigModule {
-  /** Pass the config main.ts already validated, or let tests pass their own. */
-  static forRoot(config: AppConfig = loadConfig()): DynamicModule {
+  /** The app's own config, which main.ts validated (or a test built); injected as APP_CONFIG. */
+  static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ConfigModule,
       providers: [{ provide: APP_CONFIG, useValue: config }],

@@ -1,7 +1,7 @@
 import { DynamicModule, INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { AppConfig } from '@ulo/config';
+import type { ConsumerConfig } from '@ulo/config';
 import { DatabaseConnection } from '@ulo/persistence';
 import { HandlerErrorFilter } from './handler-error.filter';
 import { HealthServer } from './health.server';
@@ -28,7 +28,7 @@ export interface ConsumerApp {
  * and PostgreSQL answer (SPEC §8), and serves liveness and readiness on its health port: ready
  * means the database answers and the instance is joined to its group.
  */
-export async function startConsumerApp(name: string, rootModule: DynamicModule, config: AppConfig): Promise<ConsumerApp> {
+export async function startConsumerApp(name: string, rootModule: DynamicModule, config: ConsumerConfig): Promise<ConsumerApp> {
   const server = new KafkaEventServer({
     kafka: createKafka(config, name),
     topicPrefix: config.kafka.topicPrefix,

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Kafka, LogEntry, logLevel } from 'kafkajs';
-import type { AppConfig } from '@ulo/config';
+import type { KafkaConfig } from '@ulo/config';
 
 /** The same kafkajs complaint at most once per this many milliseconds: an outage is not a log flood. */
 const REPEAT_WINDOW_MS = 30_000;
@@ -25,7 +25,7 @@ function kafkaLogCreator(clientId: string) {
     };
 }
 
-export function createKafka(config: AppConfig, clientId: string): Kafka {
+export function createKafka(config: { kafka: KafkaConfig }, clientId: string): Kafka {
   return new Kafka({
     clientId,
     brokers: config.kafka.brokers,

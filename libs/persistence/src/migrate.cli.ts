@@ -1,4 +1,4 @@
-import { loadConfigOrExit } from '@ulo/config';
+import { loadMigrationConfig, loadOrExit } from '@ulo/config';
 import { Client } from 'pg';
 import { createDataSource } from './data-source';
 
@@ -34,7 +34,7 @@ export async function migrate(url: string): Promise<string[]> {
 }
 
 if (require.main === module) {
-  const config = loadConfigOrExit();
+  const config = loadOrExit(loadMigrationConfig);
   migrate(config.database.url)
     .then((names) => {
       process.stdout.write(names.length ? `applied: ${names.join(', ')}\n` : 'schema is up to date\n');

@@ -32,6 +32,11 @@ export class AppProcess {
     return new AppProcess(app, child, exited, logFile);
   }
 
+  /** The exit code once the process has exited by itself, else null. */
+  get exitCode(): number | null {
+    return this.child.exitCode;
+  }
+
   /** SIGKILL: no shutdown hook runs, nothing is committed on the way out. */
   async crash(): Promise<void> {
     this.child.kill('SIGKILL');

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, AppConfig, signingSecretOf } from '@ulo/config';
+import { APP_CONFIG, BackchannelDispatcherConfig } from '@ulo/config';
 import { LogEventInput } from '@ulo/contracts';
 import { LogEventRecorder, OutboxRelay } from '@ulo/messaging';
 import {
@@ -36,12 +36,12 @@ export class DeliverLogoutToken implements OnApplicationBootstrap, OnModuleDestr
     private readonly clients: ClientRepository,
     private readonly logs: LogEventRecorder,
     private readonly relay: OutboxRelay,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: BackchannelDispatcherConfig,
     private readonly database: DatabaseConnection,
     signingKeys: SigningKeyRepository,
   ) {
     this.http = new SafeHttpClient(config.security.allowPrivateNetworkUrls, config.backchannel.timeoutMs, 256);
-    this.keys = new SigningKeyStore(signingKeys, signingSecretOf(config));
+    this.keys = new SigningKeyStore(signingKeys, config.security.signingKeyEncryptionSecret);
   }
 
   /** Whichever app starts first creates the first signing key. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { APP_CONFIG, BackchannelDispatcherConfig } from '@ulo/config';
 import { BackchannelDeliveryRepository } from '@ulo/persistence';
 import { OutageReporter, isTransient } from '@ulo/resilience';
 import { DeliverLogoutToken } from './deliver-logout-token.usecase';
@@ -27,7 +27,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   constructor(
     private readonly deliveries: BackchannelDeliveryRepository,
     private readonly deliver: DeliverLogoutToken,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: BackchannelDispatcherConfig,
   ) {}
 
   onApplicationBootstrap(): void {

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { APP_CONFIG, GatewayConfig } from '@ulo/config';
 import { SigningKeys } from '../signing/signing-keys.provider';
 
 /**
@@ -12,7 +12,7 @@ import { SigningKeys } from '../signing/signing-keys.provider';
 @Controller('.well-known')
 export class DiscoveryController {
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: GatewayConfig,
     private readonly keys: SigningKeys,
   ) {}
 

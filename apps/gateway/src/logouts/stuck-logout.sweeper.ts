@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Counter, register } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { APP_CONFIG, GatewayConfig } from '@ulo/config';
 import { OutboxRelay } from '@ulo/messaging';
 import { LogoutRequestRepository } from '@ulo/persistence';
 import { OutageReporter, isTransient } from '@ulo/resilience';
@@ -30,7 +30,7 @@ export class StuckLogoutSweeper implements OnApplicationBootstrap, BeforeApplica
   private sweeping: Promise<number> | null = null;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: GatewayConfig,
     private readonly dataSource: DataSource,
     private readonly requests: LogoutRequestRepository,
     private readonly logouts: AcceptedLogouts,

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, JWTPayload, ProtectedHeaderParameters } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { DataSource, QueryFailedError } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { APP_CONFIG, GatewayConfig } from '@ulo/config';
 import { LogoutRequested } from '@ulo/contracts';
 import { isTransient } from '@ulo/resilience';
 import { OutboxRelay } from '@ulo/messaging';
@@ -51,7 +51,7 @@ export class AcceptLogout {
   private readonly usedJtis = new LRUCache<string, true>({ max: MAX_REMEMBERED_JTIS });
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: GatewayConfig,
     private readonly dataSource: DataSource,
     private readonly connections: ConnectionDirectory,
     private readonly unverified: UnverifiedTrafficLimiter,

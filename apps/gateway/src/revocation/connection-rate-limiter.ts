@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { APP_CONFIG, GatewayConfig } from '@ulo/config';
 import { TokenBucket } from './token-bucket';
 
 /** More connections than this share their buckets' memory: the least recently used bucket is dropped (a full one again). */
@@ -15,7 +15,7 @@ const MAX_CONNECTIONS = 10_000;
 export class ConnectionRateLimiter {
   private readonly buckets = new LRUCache<string, TokenBucket>({ max: MAX_CONNECTIONS });
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(@Inject(APP_CONFIG) private readonly config: GatewayConfig) {}
 
   /** 0 when the request may pass, else the seconds to wait. */
   take(connectionId: string, now = Date.now()): number {

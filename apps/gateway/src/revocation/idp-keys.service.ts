@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { X509Certificate, KeyObject } from 'node:crypto';
 import { JWTVerifyGetKey } from 'jose';
-import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { APP_CONFIG, GatewayConfig } from '@ulo/config';
 import type { ConnectionEntity } from '@ulo/persistence';
 import {
   KEY_DOCUMENT_MAX_BYTES,
@@ -52,7 +52,7 @@ export class IdpKeysService implements OnModuleDestroy {
   private readonly failureLog = new Map<string, { since: number; suppressed: number }>();
   private readonly http: SafeHttpClient;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(@Inject(APP_CONFIG) private readonly config: GatewayConfig) {
     this.http = new SafeHttpClient(config.security.allowPrivateNetworkUrls, config.security.outboundTimeoutMs, 16);
   }
 

@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { APP_CONFIG, GatewayConfig } from '@ulo/config';
 import { LogEventInput } from '@ulo/contracts';
 import { LogEventRecorder, OutboxRelay } from '@ulo/messaging';
 import { GtrException } from './gtr.exception';
@@ -42,7 +42,7 @@ export class RejectionLog implements OnApplicationBootstrap, BeforeApplicationSh
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: GatewayConfig,
     private readonly logs: LogEventRecorder,
     private readonly relay: OutboxRelay,
   ) {}

@@ -1,4 +1,4 @@
-import { AppConfig } from '@ulo/config';
+import { GatewayConfig } from '@ulo/config';
 import { TokenBucket } from './token-bucket';
 import { UnverifiedTrafficLimiter } from './unverified-traffic-limiter';
 
@@ -9,7 +9,7 @@ const config = {
     unverifiedPerSource: { perSecond: 2, burst: 4 },
     unverifiedOverall: { perSecond: 10, burst: 20 },
   },
-} as AppConfig;
+} as GatewayConfig;
 
 describe('TokenBucket', () => {
   it('takes up to its burst, then says how long to wait, and refills at its rate', () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { APP_CONFIG, GatewayConfig } from '@ulo/config';
 import { TokenBucket } from './token-bucket';
 
 /** Sources with a bucket in debt or refilling; beyond this many, the least recently used is forgotten. */
@@ -29,7 +29,7 @@ export class UnverifiedTrafficLimiter {
   private readonly trusted = new LRUCache<string, true>({ max: MAX_TRUSTED_SOURCES, ttl: TRUSTED_FOR_MS });
   private readonly overall: TokenBucket;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(@Inject(APP_CONFIG) private readonly config: GatewayConfig) {
     const { perSecond, burst } = config.rateLimit.unverifiedOverall;
     this.overall = new TokenBucket(perSecond, burst, Date.now());
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, signingSecretOf } from '@ulo/config';
+import { APP_CONFIG, GatewayConfig } from '@ulo/config';
 import { DatabaseConnection, SigningKeyRepository } from '@ulo/persistence';
 import { SigningKeyStore } from '@ulo/security';
 
@@ -8,10 +8,10 @@ import { SigningKeyStore } from '@ulo/security';
 export class SigningKeys extends SigningKeyStore implements OnApplicationBootstrap {
   constructor(
     keys: SigningKeyRepository,
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(APP_CONFIG) config: GatewayConfig,
     private readonly database: DatabaseConnection,
   ) {
-    super(keys, signingSecretOf(config));
+    super(keys, config.security.signingKeyEncryptionSecret);
   }
 
   async onApplicationBootstrap(): Promise<void> {

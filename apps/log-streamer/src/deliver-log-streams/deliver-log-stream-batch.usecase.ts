@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { APP_CONFIG, LogStreamerConfig } from '@ulo/config';
 import { toLogStreamEnvelope } from '@ulo/contracts';
 import { LogStreamerMetrics } from '../metrics/log-streamer.metrics';
 import { LogSinkException } from '../sinks/log-sink';
@@ -29,7 +29,7 @@ export class DeliverLogStreamBatch {
   private readonly log = new Logger(DeliverLogStreamBatch.name);
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: LogStreamerConfig,
     private readonly streams: LogStreamDeliveryRepository,
     private readonly sinks: LogSinks,
     private readonly metrics: LogStreamerMetrics,

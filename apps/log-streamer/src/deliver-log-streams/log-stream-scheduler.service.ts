@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { APP_CONFIG, LogStreamerConfig } from '@ulo/config';
 import { OutageReporter, isTransient } from '@ulo/resilience';
 import { DeliverLogStreamBatch, StreamLease } from './deliver-log-stream-batch.usecase';
 import { LogStreamDeliveryRepository } from './log-stream-delivery.repository';
@@ -26,7 +26,7 @@ export class LogStreamScheduler implements OnApplicationBootstrap, BeforeApplica
   private stopped = false;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: LogStreamerConfig,
     private readonly streams: LogStreamDeliveryRepository,
     private readonly deliverBatch: DeliverLogStreamBatch,
   ) {}

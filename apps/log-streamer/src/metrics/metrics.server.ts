@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Server, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { APP_CONFIG, LogStreamerConfig } from '@ulo/config';
 import { LogStreamerMetrics } from './log-streamer.metrics';
 
 /**
@@ -14,7 +14,7 @@ export class MetricsServer implements OnApplicationBootstrap, BeforeApplicationS
 
   constructor(
     private readonly metrics: LogStreamerMetrics,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: LogStreamerConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { encodeTime } from 'ulid';
-import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { APP_CONFIG, LogStreamerConfig } from '@ulo/config';
 import { LogStreamFanoutRepository } from './log-stream-fanout.repository';
 
 /** Markers forgotten per statement: short transactions, no long lock on the table. */
@@ -18,7 +18,7 @@ export class FanoutSweeper implements OnApplicationBootstrap, BeforeApplicationS
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: LogStreamerConfig,
     private readonly fanouts: LogStreamFanoutRepository,
   ) {}
 

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
-import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { APP_CONFIG, GatewayConfig } from '@ulo/config';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
@@ -21,7 +21,7 @@ export type ManagementRequest = Request & { managementCaller?: ManagementCaller 
 export class ManagementTokenGuard implements CanActivate {
   private readonly accepted: Buffer[];
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(@Inject(APP_CONFIG) config: GatewayConfig) {
     this.accepted = config.management.tokens.map(digest);
   }
 

@@ -1,7 +1,7 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { APP_CONFIG, GatewayConfig } from '@ulo/config';
 import { ClientEntity, OidcLogoutSettings } from '@ulo/persistence';
 import { UnsafeUrlException, assertSafeUrlSyntax } from '@ulo/security';
 import { randomId } from '../ids';
@@ -24,7 +24,7 @@ const newClientId = (): string => randomId(32);
 export class ClientsService {
   constructor(
     @InjectRepository(ClientEntity) private readonly clients: Repository<ClientEntity>,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   view(c: ClientEntity): ClientView {

@@ -1,7 +1,7 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '@ulo/config';
+import { APP_CONFIG, GatewayConfig } from '@ulo/config';
 import { ConnectionEntity } from '@ulo/persistence';
 import { InvalidConnectionOptionsException, validateConnectionOptions } from '../../connections/connection-options.policy';
 import { revocationPath } from '../../connections/revocation-path';
@@ -23,7 +23,7 @@ export interface ConnectionView {
 export class ConnectionsService {
   constructor(
     @InjectRepository(ConnectionEntity) private readonly connections: Repository<ConnectionEntity>,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   view(c: ConnectionEntity): ConnectionView {

@@ -2,7 +2,7 @@ import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { MoreThan, Repository } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { APP_CONFIG, AppConfig, signingSecretOf } from '@ulo/config';
+import { APP_CONFIG, GatewayConfig } from '@ulo/config';
 import type { LogStreamStatus, LogStreamType } from '@ulo/contracts';
 import {
   HttpCustomHeader,
@@ -53,7 +53,7 @@ export class LogStreamsService {
   constructor(
     @InjectRepository(LogStreamEntity) private readonly streams: Repository<LogStreamEntity>,
     private readonly queues: LogStreamRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   async create(dto: CreateLogStreamDto): Promise<LogStreamView> {
@@ -212,7 +212,7 @@ export class LogStreamsService {
   }
 
   private seal(plaintext: string, purpose: string): Promise<string> {
-    return encryptSecretAsync(plaintext, signingSecretOf(this.config), purpose);
+    return encryptSecretAsync(plaintext, this.config.security.signingKeyEncryptionSecret, purpose);
   }
 
   private find(id: string): Promise<LogStreamEntity> {
