@@ -4,7 +4,7 @@ import { seedUser } from '../apps/gateway/test/revocation.fixtures';
 import { RunningGateway, startGateway } from '../apps/gateway/test/gateway.harness';
 
 /**
- * Issue acceptance "crash safety": a consumer dies after its database commit and before its Kafka
+ * SPEC §2 "a 204 is a promise", crash safety: a consumer dies after its database commit and before its Kafka
  * offset commit. After a restart the event is redelivered, and the logout completes exactly once.
  */
 describe('crash between the database commit and the offset commit', () => {

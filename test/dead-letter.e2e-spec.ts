@@ -4,7 +4,7 @@ import { pollUntil } from '@ulo/testing';
 import { startLogStreamer } from '../apps/log-streamer/test/log-streamer.harness';
 import { RunningPipeline, startPipeline } from './support/pipeline';
 
-/** STYLE §3 / issue: a poison message goes to the dead-letter topic with its error instead of blocking the partition. */
+/** SPEC §8, STYLE §3: a poison message goes to the dead-letter topic with its error instead of blocking the partition. */
 describe('poison messages', () => {
   let p: RunningPipeline;
 

@@ -6,7 +6,7 @@ import { seedUser } from '../apps/gateway/test/revocation.fixtures';
 import { RunningPipeline, startPipeline } from './support/pipeline';
 
 /**
- * Issue 10, the revocation endpoint against a real stack (gateway, logout consumers, PostgreSQL,
+ * SPEC §2 "Hostile traffic", the revocation endpoint against a real stack (gateway, logout consumers, PostgreSQL,
  * Kafka on loopback): hostile input answers a clear 4xx and changes nothing; a verified token is
  * good for one request whatever the answer; a flood of junk neither keeps a valid logout out nor
  * writes a log row per junk request.

@@ -4,7 +4,7 @@ import { RunningPipeline, startPipeline } from './support/pipeline';
 type Identity = { connection: string; provider_user_id: string; issuer: string };
 
 /**
- * Hostile traffic, identities (issue 10, items 6 and 8): a connection that reuses a deleted one's
+ * Hostile traffic, identities (SPEC §2 subject formats): a connection that reuses a deleted one's
  * name, trusting another IdP, logs out none of the old users; email subjects compare a normalised
  * form that case, Unicode forms and IDN spellings cannot split or join by accident.
  */

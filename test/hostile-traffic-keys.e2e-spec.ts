@@ -12,7 +12,7 @@ const OUTBOUND_TIMEOUT_MS = 3000;
 const audienceOf = (connection: string) => `${BASE}/oauth/global-token-revocation/connection/${connection}`;
 
 /**
- * Issue 10 item 4, on the real stack (gateway, consumers, PostgreSQL, Kafka): an identity
+ * SPEC §2.2 key fetching, on the real stack (gateway, consumers, PostgreSQL, Kafka): an identity
  * provider's keys are fetched like every other outbound call, and a hostile or broken key source
  * of one connection neither reaches inside the network nor holds up another connection's logout.
  */

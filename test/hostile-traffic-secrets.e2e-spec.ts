@@ -30,7 +30,7 @@ function run(entry: string, args: string[], env: Record<string, string>): Promis
 }
 
 /**
- * Issue 10 §7, §9, §10 against the real gateway, log-streamer, PostgreSQL and Kafka, with webhook
+ * SPEC §6 (secrets) and §7 against the real gateway, log-streamer, PostgreSQL and Kafka, with webhook
  * receivers on loopback: secrets stay where they were configured to go, kafka streams stay under
  * their prefix, sealed values are bound to their record, the secret can be rotated, and neither a
  * log nor an error message ever carries a credential.

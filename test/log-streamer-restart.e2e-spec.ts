@@ -4,7 +4,7 @@ import { LogReceiver } from '../apps/log-streamer/test/log-receiver';
 import { fastLogStreams, publishLogEvents } from '../apps/log-streamer/test/log-streamer.harness';
 
 /**
- * Issue #5: the log-streamer killed (SIGKILL) while a batch is on its way to a log stream and
+ * SPEC §5 (at least once): the log-streamer killed (SIGKILL) while a batch is on its way to a log stream and
  * before it committed any Kafka offset. A new instance finishes the work: every event stored once,
  * every event delivered; only the batch in flight may arrive twice.
  */

@@ -6,7 +6,7 @@ import { RunningLogStreamer, startLogStreamer } from '../apps/log-streamer/test/
 import { RunningPipeline, startPipeline } from './support/pipeline';
 
 /**
- * Issue #5: the log events of Universal Logouts, through the whole pipeline (gateway, consumers,
+ * SPEC §5: the log events of Universal Logouts, through the whole pipeline (gateway, consumers,
  * log-streamer), read back with the query API and received by a log stream.
  */
 describe('logs of a Universal Logout', () => {

@@ -1,6 +1,6 @@
 /**
  * npm run bench:backchannel — OIDC Back-Channel Logout fan-out: one Global Token Revocation for a
- * user with many sessions, each at every one of many applications (SPEC §4, issue 4 "Benchmark").
+ * user with many sessions, each at every one of many applications (SPEC §4).
  *
  * Runs the real gateway, session-terminator, refresh-token-revoker and backchannel-dispatcher as
  * child processes on a fresh database and fresh Kafka topics, with a fake Okta and BENCH_APPS local

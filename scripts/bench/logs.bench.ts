@@ -1,5 +1,5 @@
 /**
- * npm run bench:logs — issue #5: 100,000 log events through the log-streamer to one JSONARRAY
+ * npm run bench:logs — SPEC §5: 100,000 log events through the log-streamer to one JSONARRAY
  * webhook and one kafka stream. Prints events/s persisted and delivered, and the latency of a
  * page deep in the log through GET /api/v2/logs (with and without filters), with its plan.
  *

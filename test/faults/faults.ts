@@ -1,5 +1,5 @@
 /**
- * npm run test:faults — issue 9's fault test: a 204 is a promise, whatever fails.
+ * npm run test:faults — the fault test of SPEC §8: a 204 is a promise, whatever fails.
  *
  * Starts its own PostgreSQL (a private cluster) and its own three-broker Kafka through
  * scripts/services.sh, runs two gateways and two instances of every consumer app as processes,
@@ -42,7 +42,7 @@ import { GTR_PATH, ManagementApi, SeededUser, seedTenant } from './tenant';
 const CONSUMERS = ['session-terminator', 'refresh-token-revoker', 'backchannel-dispatcher', 'log-streamer'];
 const INSTANCES = 2;
 const KAFKA_NODES = 3;
-/** Issue 9's target: everything complete within 15 s of the last fault. */
+/** The target: everything complete within 15 s of the last fault. */
 const TARGET_RECOVERY_S = 15;
 const MANAGEMENT_TOKEN = `faults-${randomBytes(8).toString('hex')}`;
 

@@ -17,7 +17,7 @@ async function getJson(url: string): Promise<{ status: number; headers: Headers;
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
 }
 
-/** SPEC §8 / issue 9 §1–2: every app starts and answers without Kafka or PostgreSQL, and says so on /health/ready. */
+/** SPEC §8: every app starts and answers without Kafka or PostgreSQL, and says so on /health/ready. */
 describe('with a dependency down', () => {
   describe('the gateway without Kafka', () => {
     let gw: RunningGateway;

@@ -3,7 +3,7 @@ import { RunningGateway, startGateway } from './gateway.harness';
 import { pollUntil } from '@ulo/testing';
 
 /**
- * Issue 10 §3 and SPEC §7: whatever a caller puts in a Management API query (or a list's path
+ * SPEC §7: whatever a caller puts in a Management API query (or a list's path
  * parameter), the real gateway answers 2xx or 4xx, never 5xx, and a read changes nothing.
  * Property-based (fast-check) with a fixed seed, so CI runs the same cases every time; a failure
  * prints its seed and the shrunk request. Run it longer or with another seed:

@@ -5,7 +5,7 @@ import { deleteTopicsWithPrefix, pollUntil, testConfig, uniqueSuffix } from '@ul
 import { StuckLogoutSweeper } from '../src/logouts/stuck-logout.sweeper';
 import { RunningGateway, startGateway } from './gateway.harness';
 
-/** SPEC §8 / issue 9 §4: a logout request not complete after LOGOUT_STUCK_AFTER_SECONDS is announced again. */
+/** SPEC §8: a logout request not complete after LOGOUT_STUCK_AFTER_SECONDS is announced again. */
 describe('StuckLogoutSweeper', () => {
   const prefix = `${testConfig().kafka.topicPrefix}stuck${uniqueSuffix()}.`;
   const topic = prefixed(prefix, Topics.logoutRequested);

@@ -9,12 +9,12 @@ import { createKafka } from './kafka.factory';
 import { KafkaEventServer } from './kafka-event.server';
 
 /** Each consumer app's own health port when HEALTH_PORT is unset (README "Ports"). */
-export const DEFAULT_HEALTH_PORTS: Record<string, number> = {
-  'session-terminator': 3101,
-  'refresh-token-revoker': 3102,
-  'backchannel-dispatcher': 3103,
-  'log-streamer': 3104,
-};
+export const DEFAULT_HEALTH_PORTS: ReadonlyMap<string, number> = new Map([
+  ['session-terminator', 3101],
+  ['refresh-token-revoker', 3102],
+  ['backchannel-dispatcher', 3103],
+  ['log-streamer', 3104],
+]);
 
 export interface ConsumerApp {
   app: INestMicroservice;
@@ -47,7 +47,7 @@ export async function startConsumerApp(name: string, rootModule: DynamicModule, 
     database: () => database.ping(),
     kafka: () => (server.isConsuming ? Promise.resolve() : Promise.reject(new Error(server.problem ?? 'not consuming'))),
   });
-  await health.listen(config.health.port ?? DEFAULT_HEALTH_PORTS[name] ?? 0, config.health.host);
+  await health.listen(config.health.port ?? DEFAULT_HEALTH_PORTS.get(name) ?? 0, config.health.host);
   // The health port closes with the app (and before the process exits on SIGTERM): app.close()
   // closes the transport first. Not by replacing app.close: Nest's app is a proxy that ignores it.
   const closeServer = server.close.bind(server);

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { Consumer, EachMessagePayload, Kafka, Partitioners, Producer } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
-import { DeadLetter, EnvelopedTopic, Topics, envelopeSchema, logEventSchema, payloadSchemas, prefixed } from '@ulo/contracts';
+import { DeadLetter, Topics, envelopeSchema, logEventSchema, payloadSchemaOf, prefixed } from '@ulo/contracts';
 import { OutageReporter, isDataRejection, isTransient, pause, retryDelayMs } from '@ulo/resilience';
 import { EventContext } from './event-context';
 import { PoisonMessageException } from './poison-message.exception';
@@ -213,7 +213,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       }
       return event.data;
     }
-    const schema = payloadSchemas[logical as EnvelopedTopic];
+    const schema = payloadSchemaOf(logical);
     if (!schema) throw new PoisonMessageException(`no schema for topic ${logical}`);
     const envelope = envelopeSchema.safeParse(json);
     if (!envelope.success) throw new PoisonMessageException(`invalid envelope: ${envelope.error.message}`);

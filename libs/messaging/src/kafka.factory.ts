@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Kafka, LogEntry, logLevel } from 'kafkajs';
+import { LRUCache } from 'lru-cache';
 import type { KafkaConfig } from '@ulo/config';
 
 /** The same kafkajs complaint at most once per this many milliseconds: an outage is not a log flood. */
@@ -11,14 +12,13 @@ const REPEAT_WINDOW_MS = 30_000;
  */
 function kafkaLogCreator(clientId: string) {
   const logger = new Logger(`kafkajs:${clientId}`);
-  const lastSeen = new Map<string, number>();
+  // Distinct messages remembered for the window; beyond this many the oldest may repeat early.
+  const lastSeen = new LRUCache<string, true>({ max: 1000, ttl: REPEAT_WINDOW_MS });
   return () =>
     ({ namespace, level, log }: LogEntry): void => {
       const key = `${namespace}:${log.message}`;
-      const now = Date.now();
-      if ((lastSeen.get(key) ?? 0) > now - REPEAT_WINDOW_MS) return;
-      if (lastSeen.size > 1000) lastSeen.clear();
-      lastSeen.set(key, now);
+      if (lastSeen.has(key)) return;
+      lastSeen.set(key, true);
       const line = `${namespace}: ${log.message}`;
       if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(line);
       else logger.log(line);

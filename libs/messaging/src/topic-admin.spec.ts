@@ -1,6 +1,6 @@
 import { replicationFor } from './topic-admin';
 
-describe('replicationFor (issue 9 §9: a cluster of three loses nothing when one broker dies)', () => {
+describe('replicationFor (SPEC §8: a cluster of three loses nothing when one broker dies)', () => {
   it.each([
     [1, 1, 1],
     [2, 1, 1],

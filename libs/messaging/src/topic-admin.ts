@@ -8,7 +8,7 @@ export interface TopicReplication {
 }
 
 /**
- * Issue 9 §9: on a cluster of three brokers or more, three replicas and `min.insync.replicas=2`, so
+ * SPEC §8 (nothing lost): on a cluster of three brokers or more, three replicas and `min.insync.replicas=2`, so
  * that an acknowledged (acks=-1) write is on two brokers and one broker can die without losing a
  * message or refusing writes. With fewer brokers (the single development broker), one replica.
  * `min.insync.replicas` is always set, so a broker-wide default above the replica count cannot make

@@ -3,7 +3,7 @@ import { DeadLetter, TopicName, Topics, prefixed } from '@ulo/contracts';
 import { deleteTopicsWithPrefix, pollUntil, testConfig, uniqueSuffix } from '@ulo/testing';
 import { DeadLetterReplayer, ensureTopics } from '@ulo/messaging';
 
-/** Issue 9 §3: `npm run dead-letter:replay` re-publishes dead-lettered messages to their source topics. */
+/** SPEC §8 (the dead-letter topic can be replayed): `npm run dead-letter:replay` re-publishes dead-lettered messages to their source topics. */
 describe('DeadLetterReplayer', () => {
   const config = testConfig();
   const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });

@@ -42,7 +42,7 @@ class ProbeModule {
   }
 }
 
-/** SPEC §8 and issue 9 §3: transient failures are retried without limit; only poison is dead-lettered. */
+/** SPEC §8: transient failures are retried without limit; only poison is dead-lettered. */
 describe('KafkaEventServer', () => {
   const config = testConfig();
   const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });

@@ -5,7 +5,7 @@ import { OutboxRelay, createKafka } from '@ulo/messaging';
 import { OutboxRepository, createDataSource } from '@ulo/persistence';
 import { deleteTopicsWithPrefix, pollUntil, testConfig, truncateAll, uniqueSuffix } from '@ulo/testing';
 
-/** Issue 9 §5 and SPEC §8: the outbox relay never wedges, and waits without Kafka. */
+/** SPEC §8: the outbox relay never wedges, and waits without Kafka. */
 describe('OutboxRelay', () => {
   const config = testConfig();
   const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });

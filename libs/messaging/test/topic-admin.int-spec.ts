@@ -3,7 +3,7 @@ import { TopicName, TopicPartitions, Topics, prefixed } from '@ulo/contracts';
 import { pollUntil, testConfig, uniqueSuffix } from '@ulo/testing';
 import { createTopicsIfMissing, ensureTopics, replicationFor } from '@ulo/messaging';
 
-/** Topics are created by the services, replicated as the cluster allows (issue 9 §9). */
+/** Topics are created by the services, replicated as the cluster allows (SPEC §8). */
 describe('ensureTopics', () => {
   const config = testConfig();
   const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });

@@ -1,7 +1,6 @@
-import { Client } from 'pg';
 import { DataSource, Logger } from 'typeorm';
 import { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
-import { TEST_DATABASE_ENV, uniqueSuffix } from '@ulo/testing';
+import { TEST_DATABASE_ENV, dropDatabase, uniqueSuffix } from '@ulo/testing';
 import { dataSourceOptions, ensureDatabase, migrations } from '@ulo/persistence';
 
 /**
@@ -71,12 +70,7 @@ describe('migration IdentitiesByConnectionId1764777600000 on a database holding 
 
   afterAll(async () => {
     if (ds?.isInitialized) await ds.destroy();
-    const admin = new URL(url);
-    admin.pathname = '/postgres';
-    const client = new Client({ connectionString: admin.toString() });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS "${url.pathname.slice(1)}" WITH (FORCE)`);
-    await client.end();
+    await dropDatabase(url.toString());
   });
 
   it('fills connection_id from the name, deletes orphaned identities with a NOTICE, keeps their users', async () => {

@@ -1,7 +1,6 @@
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { CONNECTION_STRATEGIES, DELIVERY_STATUSES, LOG_STREAM_STATUSES, LOG_STREAM_TYPES, SIGNING_KEY_STATUSES } from '@ulo/contracts';
-import { TEST_DATABASE_ENV, uniqueSuffix } from '@ulo/testing';
+import { TEST_DATABASE_ENV, dropDatabase, uniqueSuffix } from '@ulo/testing';
 import { createDataSource, ensureDatabase, migrate } from '@ulo/persistence';
 
 /** A sibling of the run's test database, for a schema of its own. */
@@ -9,19 +8,6 @@ function databaseUrl(name: string): string {
   const url = new URL(process.env[TEST_DATABASE_ENV]!);
   url.pathname = `/${name}`;
   return url.toString();
-}
-
-async function dropDatabase(url: string): Promise<void> {
-  const admin = new URL(url);
-  const name = admin.pathname.slice(1);
-  admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
 }
 
 /**

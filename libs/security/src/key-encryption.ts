@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt, scryptSync } from 'node:crypto';
 import { promisify } from 'node:util';
+import { LRUCache } from 'lru-cache';
 
 const scryptAsync = promisify(scrypt) as (secret: string, salt: Buffer, length: number) => Promise<Buffer>;
 
@@ -115,18 +116,19 @@ function open(envelope: Envelope, key: Buffer, purpose: string): string {
  * credential used on every delivery costs one key derivation per process, not one per request.
  */
 export class SealedSecrets {
-  private readonly opened = new Map<string, Promise<string>>();
+  private readonly opened: LRUCache<string, Promise<string>>;
 
   constructor(
     private readonly secret: string,
-    private readonly capacity = 1000,
-  ) {}
+    capacity = 1000,
+  ) {
+    this.opened = new LRUCache({ max: capacity });
+  }
 
   open(sealed: string, purpose: string): Promise<string> {
     const key = `${purpose}\n${sealed}`;
     let plaintext = this.opened.get(key);
     if (!plaintext) {
-      if (this.opened.size >= this.capacity) this.opened.clear();
       plaintext = decryptSecretAsync(sealed, this.secret, purpose);
       // A failure is not remembered: the next attempt derives again (and fails again, visibly).
       plaintext.catch(() => this.opened.delete(key));

@@ -30,6 +30,7 @@ export class OutboundRequestException extends Error {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+const UNDICI_TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
  * undici's connector behind the address rule. A name is resolved, every address checked and the
@@ -105,7 +106,10 @@ export class SafeHttpClient {
       return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), truncated };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (deadline.aborted) throw new OutboundRequestException(`timed out after ${timeoutMs} ms`, 'ETIMEDOUT');
+      // undici's own header and body timeouts are the same deadline, whichever fires first.
+      if (deadline.aborted || UNDICI_TIMEOUTS.has(e.code ?? '')) {
+        throw new OutboundRequestException(`timed out after ${timeoutMs} ms`, 'ETIMEDOUT');
+      }
       // Refused at connect time: the URL policy's verdict, not a network failure.
       if (e.code === PRIVATE_ADDRESS_CODE) throw new UnsafeUrlException(e.message);
       throw new OutboundRequestException(e.message, e.code ?? 'EREQUEST');

@@ -16,7 +16,7 @@ function sealedV1(plaintext: string, secret: string): string {
   return ['v1', ...[salt, iv, cipher.getAuthTag(), body].map((b) => b.toString('base64url'))].join('.');
 }
 
-/** SIGNING_KEY_ENCRYPTION_SECRET rotation (issue 10 §10) against the real schema. */
+/** SIGNING_KEY_ENCRYPTION_SECRET rotation (SPEC §6: secrets are never returned; README "Secrets and log streams") against the real schema. */
 describe('resealSecrets (npm run secrets:reseal)', () => {
   const config = testConfig();
   let dataSource: DataSource;

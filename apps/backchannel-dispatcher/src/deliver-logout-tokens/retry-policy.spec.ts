@@ -17,11 +17,12 @@ describe('back-channel retry policy (SPEC §4 Delivery)', () => {
     expect(verdictFor(status, 1, 0, settings, () => 1).kind).toBe(kind);
   });
 
-  it('backs off exponentially up to the maximum, with jitter below the ceiling', () => {
+  it('backs off exponentially up to the maximum, with equal jitter: between half the ceiling and the ceiling', () => {
     const ceilings = [1, 2, 3, 4, 5, 12].map((attempt) => (verdictFor(503, attempt, 0, settings, () => 1) as { delayMs: number }).delayMs);
     expect(ceilings).toEqual([1000, 2000, 4000, 8000, 16000, 300000]);
-    expect((verdictFor(503, 5, 0, settings, () => 0.25) as { delayMs: number }).delayMs).toBe(4000);
-    expect((verdictFor(503, 5, 0, settings, () => 0) as { delayMs: number }).delayMs).toBe(500);
+    expect((verdictFor(503, 5, 0, settings, () => 0.25) as { delayMs: number }).delayMs).toBe(10000);
+    expect((verdictFor(503, 5, 0, settings, () => 0) as { delayMs: number }).delayMs).toBe(8000);
+    expect((verdictFor(503, 1, 0, settings, () => 0) as { delayMs: number }).delayMs).toBe(500);
   });
 
   it('keeps retrying for the whole window (at least an hour), then parks', () => {

@@ -1,3 +1,5 @@
+import { retryDelayMs } from '@ulo/resilience';
+
 /** What to do after one delivery attempt (SPEC §4 "Delivery"). */
 export type AttemptVerdict =
   | { kind: 'succeeded' }
@@ -17,8 +19,8 @@ export function isRetryable(statusCode: number | null): boolean {
 }
 
 /**
- * Exponential backoff with full jitter, retried while the delivery is younger than the retry window
- * (at least an hour by default), then parked for an operator to replay.
+ * The service's one backoff (libs/resilience, equal jitter), retried while the delivery is younger
+ * than the retry window (at least an hour by default), then parked for an operator to replay.
  */
 export function verdictFor(
   statusCode: number | null,
@@ -29,8 +31,7 @@ export function verdictFor(
 ): AttemptVerdict {
   if (statusCode !== null && statusCode >= 200 && statusCode < 300) return { kind: 'succeeded' };
   if (!isRetryable(statusCode)) return { kind: 'failed' };
-  const ceiling = Math.min(settings.maxDelayMs, settings.baseMs * 2 ** Math.max(0, attempts - 1));
-  const delayMs = Math.max(settings.baseMs / 2, Math.round(ceiling * random()));
+  const delayMs = retryDelayMs(attempts, settings.baseMs, settings.maxDelayMs, random);
   if (ageMs + delayMs > settings.windowSeconds * 1000) return { kind: 'parked' };
   return { kind: 'retry', delayMs };
 }

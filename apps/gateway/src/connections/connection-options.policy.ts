@@ -1,23 +1,16 @@
-import { X509Certificate } from 'node:crypto';
-import { UnsafeUrlException, assertSafeUrlSyntax } from '@ulo/security';
 import type { ConnectionStrategy } from '@ulo/contracts';
+import { UnsafeUrlException, assertSafeUrlSyntax } from '@ulo/security';
+import { validInput } from '../validation/valid-input';
+import { OidcConnectionOptionsDto, SamlConnectionOptionsDto } from './connection-options.dto';
 
 export class InvalidConnectionOptionsException extends Error {}
 
-const urlOptions = ['issuer', 'jwks_uri', 'global_token_revocation_jwks_uri'];
-const stringOptions = ['client_id', 'global_token_revocation_jwt_iss', 'global_token_revocation_jwt_sub'];
-
-/** Accepts PEM, or base64 DER without the armour (how SAML metadata carries certificates). */
-export function parseCertificate(value: string): X509Certificate {
-  const body = value.includes('-----BEGIN')
-    ? value
-    : `-----BEGIN CERTIFICATE-----\n${value.replace(/\s+/g, '').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----`;
-  return new X509Certificate(body);
-}
+const URL_OPTIONS = ['issuer', 'jwks_uri', 'global_token_revocation_jwks_uri'] as const;
 
 /**
  * SPEC §2 trust anchors, checked when a connection is written so that a logout never meets a
- * half-configured connection. Returns the normalised options (signingCert → signing_cert).
+ * half-configured connection: the options' shape by the strategy's DTO, then every URL by the
+ * outbound rules of SPEC §4. Returns the normalised options (signingCert → signing_cert).
  */
 export function validateConnectionOptions(
   strategy: ConnectionStrategy,
@@ -25,46 +18,22 @@ export function validateConnectionOptions(
   allowPrivateNetwork: boolean,
 ): Record<string, unknown> {
   const options = { ...input };
-  if (options.signingCert !== undefined && options.signing_cert === undefined) {
-    options.signing_cert = options.signingCert;
-  }
+  if (options.signingCert !== undefined && options.signing_cert === undefined) options.signing_cert = options.signingCert;
   delete options.signingCert;
-
-  for (const key of stringOptions) {
-    if (options[key] !== undefined && (typeof options[key] !== 'string' || (options[key]).length === 0)) {
-      throw new InvalidConnectionOptionsException(`options.${key} must be a non-empty string`);
-    }
+  try {
+    if (strategy === 'samlp') validInput(SamlConnectionOptionsDto, options, 'options', { allowUnknown: true });
+    else validInput(OidcConnectionOptionsDto, options, 'options', { allowUnknown: true });
+  } catch (err) {
+    throw new InvalidConnectionOptionsException((err as Error).message);
   }
-  for (const key of urlOptions) {
-    if (options[key] === undefined) continue;
-    if (typeof options[key] !== 'string') throw new InvalidConnectionOptionsException(`options.${key} must be a URL`);
+  for (const key of URL_OPTIONS) {
+    const url = options[key];
+    if (typeof url !== 'string') continue;
     try {
-      assertSafeUrlSyntax(options[key], allowPrivateNetwork);
+      assertSafeUrlSyntax(url, allowPrivateNetwork);
     } catch (err) {
-      if (err instanceof UnsafeUrlException) {
-        throw new InvalidConnectionOptionsException(`options.${key} ${err.message}`);
-      }
+      if (err instanceof UnsafeUrlException) throw new InvalidConnectionOptionsException(`options.${key} ${err.message}`);
       throw err;
-    }
-  }
-
-  if (strategy === 'samlp') {
-    const iss = options.global_token_revocation_jwt_iss;
-    const sub = options.global_token_revocation_jwt_sub;
-    if ((iss === undefined) !== (sub === undefined)) {
-      throw new InvalidConnectionOptionsException(
-        'options.global_token_revocation_jwt_iss and options.global_token_revocation_jwt_sub must be set together',
-      );
-    }
-    if (options.signing_cert !== undefined) {
-      if (typeof options.signing_cert !== 'string') {
-        throw new InvalidConnectionOptionsException('options.signing_cert must be an X.509 certificate (PEM or base64 DER)');
-      }
-      try {
-        parseCertificate(options.signing_cert);
-      } catch {
-        throw new InvalidConnectionOptionsException('options.signing_cert is not a valid X.509 certificate');
-      }
     }
   }
   return options;

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { X509Certificate, KeyObject } from 'node:crypto';
 import { JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, GatewayConfig } from '@ulo/config';
 import type { ConnectionEntity } from '@ulo/persistence';
 import {
@@ -11,7 +12,7 @@ import {
   SafeHttpClient,
   UnsafeUrlException,
 } from '@ulo/security';
-import { parseCertificate } from '../connections/connection-options.policy';
+import { parseCertificate } from '../connections/certificate';
 import { invalidToken } from './gtr.exception';
 
 /** Where a connection's revocation tokens must come from, and the key material that signs them. */
@@ -36,6 +37,10 @@ export const KEYS_UNAVAILABLE = 'the identity provider keys could not be obtaine
 
 /** At most one warning per connection per window about its key fetches; the rest are counted. */
 const FAILURE_LOG_WINDOW_MS = 10_000;
+/** Connections whose trust anchors (and key sets) are kept; the least recently used one is read again. */
+const MAX_ANCHORS = 10_000;
+/** Connections whose key-fetch warnings are being counted. */
+const MAX_FAILURE_LOGS = 1_024;
 
 /**
  * SPEC §2.2 trust anchors per connection strategy. Discovery and key sets are fetched through the
@@ -47,9 +52,9 @@ const FAILURE_LOG_WINDOW_MS = 10_000;
 @Injectable()
 export class IdpKeysService implements OnModuleDestroy {
   private readonly log = new Logger(IdpKeysService.name);
-  private readonly anchors = new Map<string, CachedAnchor>();
+  private readonly anchors = new LRUCache<string, CachedAnchor>({ max: MAX_ANCHORS });
   private readonly building = new Map<string, Promise<TrustAnchor>>();
-  private readonly failureLog = new Map<string, { since: number; suppressed: number }>();
+  private readonly failureLog = new LRUCache<string, { since: number; suppressed: number }>({ max: MAX_FAILURE_LOGS });
   private readonly http: SafeHttpClient;
 
   constructor(@Inject(APP_CONFIG) private readonly config: GatewayConfig) {
@@ -139,7 +144,6 @@ export class IdpKeysService implements OnModuleDestroy {
     } else {
       const earlier = entry?.suppressed ? ` (${entry.suppressed} more key-fetch failures not logged before this one)` : '';
       this.log.warn(`keys of connection ${connection.name} could not be obtained: ${err.message.slice(0, 500)}${earlier}`);
-      if (this.failureLog.size >= 1024) this.failureLog.clear();
       this.failureLog.set(connection.id, { since: now, suppressed: 0 });
     }
     return invalidToken(KEYS_UNAVAILABLE);

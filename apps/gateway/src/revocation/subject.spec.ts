@@ -45,6 +45,8 @@ describe('GTR request body (SPEC §2)', () => {
     ...['constructor', '__proto__', 'toString', 'hasOwnProperty'].map(
       (name) => [`member "${name}"`, JSON.parse(`{"sub_id":{"format":"opaque","id":"u","${name}":"x"}}`), /unknown member/],
     ),
+    // Found by the fuzz test: a nested member named `constructor` once made the DTO library throw (a 500).
+    ['an alias that is only a "constructor" member', JSON.parse('{"subject":{"format":"aliases","identifiers":[{"constructor":{}}]}}'), /identifiers\[0\].format is required/],
     ['an alias with format "constructor"', { sub_id: { format: 'aliases', identifiers: [{ format: 'constructor' }] } }, /unsupported/],
     ['sub_id given as an own __proto__ key only', JSON.parse('{"__proto__":{"sub_id":{"format":"opaque","id":"u"}}}'), /sub_id is required/],
     ['more than 20 aliases', { sub_id: { format: 'aliases', identifiers: Array(21).fill({ format: 'opaque', id: 'u' }) } }, /at most 20/],

@@ -48,6 +48,21 @@ describe('HttpLogSink (SPEC §5 http sink)', () => {
     expect(JSON.parse(calls[0].body)).toEqual(envelopes);
   });
 
+  it('sends a custom header named like a prototype property as a header', async () => {
+    const { http, calls } = client([200]);
+    await sinkOf(http).deliver(
+      target('JSONARRAY', { httpCustomHeaders: [{ header: '__proto__', value: 'kept' }, { header: 'constructor', value: 'too' }] }),
+      envelopes,
+      later(),
+    );
+    expect(Object.entries(calls[0].headers)).toEqual(
+      expect.arrayContaining([
+        ['__proto__', 'kept'],
+        ['constructor', 'too'],
+      ]),
+    );
+  });
+
   it('still sends an Authorization stored in the clear by a version that did not seal it', async () => {
     const { http, calls } = client([200]);
     await sinkOf(http).deliver(target('JSONARRAY', { httpAuthorization: 'Bearer legacy' }), envelopes, later());

@@ -16,7 +16,8 @@ export class HttpLogSink implements LogSink {
 
   async deliver(target: SinkTarget, batch: LogStreamEnvelope[], deadline: number): Promise<number> {
     const sink = target.sink as HttpLogStreamSink;
-    const headers: Record<string, string> = {};
+    // No prototype: a custom header may be named `__proto__` (a legal field name), and must stay a header.
+    const headers: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const { header, value, valueSealed } of sink.httpCustomHeaders ?? []) {
       // Sealed, bound to this stream and header; a stream written before sealing holds it in the clear.
       const plain = valueSealed ? await this.opened(valueSealed, SealedFor.logStreamHeader(target.id, header), `header ${header}`) : value;

@@ -36,7 +36,12 @@ const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/gi;
 const NUL = /\u0000/g;
 const REPLACEMENT = '\ufffd';
 
-const VERBS: Record<string, string> = { POST: 'Create', PUT: 'Replace', PATCH: 'Update', DELETE: 'Delete' };
+const VERBS: ReadonlyMap<string, string> = new Map([
+  ['POST', 'Create'],
+  ['PUT', 'Replace'],
+  ['PATCH', 'Update'],
+  ['DELETE', 'Delete'],
+]);
 
 /**
  * SPEC §5: `sapi` for a Management API write that succeeded, `fapi` for one that failed, with the
@@ -65,7 +70,7 @@ export class RecordManagementCall {
   private eventOf(call: ManagementCall, outcome: ManagementOutcome, failed: boolean): LogEventInput {
     return {
       type: failed ? 'fapi' : 'sapi',
-      description: storable(failed && outcome.error ? outcome.error : `${VERBS[call.method] ?? call.method} ${call.route}`),
+      description: storable(failed && outcome.error ? outcome.error : `${VERBS.get(call.method) ?? call.method} ${call.route}`),
       user_id: call.userId === null ? null : storable(call.userId),
       ip: call.origin.ip ?? null,
       user_agent: call.origin.user_agent ?? null,

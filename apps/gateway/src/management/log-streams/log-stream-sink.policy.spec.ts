@@ -48,6 +48,7 @@ describe('log stream sinks and filters (SPEC §5, URL rules of SPEC §4)', () =>
         /appears more than once/,
       ],
       [{ httpEndpoint: 'https://siem.example.com', httpCustomHeaders: [{ header: 'X-A' }] }, /value must be a non-empty string/],
+      [{ httpEndpoint: 'https://siem.example.com', httpCustomHeaders: [JSON.parse('{"constructor":{}}')] }, /httpCustomHeaders\[0\] must be an object/],
       [
         { httpEndpoint: 'https://siem.example.com', httpCustomHeaders: [{ header: 'X-A', value: '[redacted]' }] },
         /httpCustomHeaders\[0\].value is the "\[redacted\]" placeholder GET shows/,

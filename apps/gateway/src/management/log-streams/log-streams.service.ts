@@ -19,7 +19,8 @@ import { newId } from '../ids';
 import { CheckpointQuery, DEFAULT_TAKE, toPage } from '../paging/checkpoint-page';
 import { deleteOr404, findOr404 } from '../rows';
 import { CreateLogStreamDto, UpdateLogStreamDto } from './log-stream.dto';
-import { InvalidLogStreamException, REDACTED, validateFilters, validateSink } from './log-stream-sink.policy';
+import { REDACTED } from './log-stream-sink.dto';
+import { InvalidLogStreamException, validateFilters, validateSink } from './log-stream-sink.policy';
 
 export interface LogStreamView {
   id: string;
