@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
-import { Consumer, EachMessagePayload, Kafka, Partitioners, Producer } from 'kafkajs';
+import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Partitioners, Producer } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { DeadLetter, Topics, envelopeSchema, logEventSchema, payloadSchemaOf, prefixed } from '@ulo/contracts';
 import { OutageReporter, isDataRejection, isTransient, pause, retryDelayMs } from '@ulo/resilience';
-import { EventContext } from './event-context';
+import { BatchContext, BatchResult, EventOrigin } from './event-context';
 import { PoisonMessageException } from './poison-message.exception';
 import { ensureTopics } from './topic-admin';
 
@@ -31,15 +31,30 @@ const OTHER_RETRY = { baseMs: 1_000, maxMs: 30_000 };
 const RECONNECT = { baseMs: 500, maxMs: 10_000 };
 /** A handler waiting to retry heartbeats this often, so the group keeps it. */
 const HEARTBEAT_SLICE_MS = 1_000;
+/** Messages handed to a handler at once at most; a larger fetch is handled in several batches. */
+export const MAX_HANDLER_BATCH = 500;
+
+/** A message that decoded, with what it came from. */
+interface Decoded {
+  data: unknown;
+  raw: string | null;
+  origin: EventOrigin;
+}
 
 /**
- * A NestJS transport for our topics (SPEC §8): @EventPattern names the unprefixed topic; envelope
- * and payload are validated before the handler runs; offsets are committed only after the handler
- * resolved (and so after its database commit).
+ * A NestJS transport for our topics (SPEC §8), batch first: @EventPattern names the unprefixed
+ * topic, and its handler receives the messages of one partition's fetch (at most
+ * MAX_HANDLER_BATCH), in order, as `(events, BatchContext)`; a single message is the one-element
+ * batch. Envelope and payload are validated before the handler runs; offsets are resolved only
+ * after the handler resolved (and so after its database commit), and committed every
+ * `commitIntervalMs`.
  *
  * Failure rules, in one place:
- * - a message that cannot be decoded or validated (or whose data the database refuses) goes to the
- *   dead-letter topic, alone, and the partition moves on;
+ * - a message that cannot be decoded or validated goes to the dead-letter topic alone, before the
+ *   batch is handled; an event the handler rejects (BatchResult) likewise, after it;
+ * - a batch whose handler throws a PoisonMessageException or an error of data the database
+ *   refuses is handled again one message at a time, so that only the message at fault is
+ *   dead-lettered and its neighbours are handled;
  * - any other failure is retried without limit on that partition, with capped, jittered backoff
  *   and heartbeats (the partition waits, the others go on): an accepted logout is never dropped;
  * - Kafka unreachable, at start or later: the consumer is rebuilt until it joins again; the process
@@ -141,44 +156,84 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       autoCommit: true,
       autoCommitInterval: this.options.commitIntervalMs ?? 500,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 6,
-      eachMessage: (payload) => this.handleMessage(payload),
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleFetch(payload),
     });
     return stopped;
   }
 
-  private async handleMessage(payload: EachMessagePayload): Promise<void> {
-    const { topic, partition, message } = payload;
+  /** One partition's fetch: decoded, handled in batches, each batch's last offset resolved once handled. */
+  private async handleFetch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     const heartbeat = () => payload.heartbeat();
-    const logical = topic.slice(this.options.topicPrefix.length);
+    const logical = batch.topic.slice(this.options.topicPrefix.length);
     const handler = this.getHandlerByPattern(logical);
     if (!handler) return;
-    const ctx = new EventContext(topic, partition, message.offset, message.key?.toString() ?? null, heartbeat);
-    const raw = message.value?.toString() ?? null;
-    let data: unknown;
-    try {
-      data = this.decode(logical, raw);
-    } catch (err) {
-      await this.deadLetter(ctx, raw, err);
-      return;
+    for (let start = 0; start < batch.messages.length; start += MAX_HANDLER_BATCH) {
+      // A rebalance took the partition, or the consumer stops: the rest is handled by whoever has it next.
+      if (!payload.isRunning() || payload.isStale()) return;
+      const messages = batch.messages.slice(start, start + MAX_HANDLER_BATCH);
+      const decoded: Decoded[] = [];
+      for (const message of messages) {
+        const origin = originOf(batch.partition, message);
+        const raw = message.value?.toString() ?? null;
+        try {
+          decoded.push({ data: this.decode(logical, raw), raw, origin });
+        } catch (err) {
+          await this.deadLetter(batch.topic, origin, raw, err);
+        }
+      }
+      if (decoded.length > 0) await this.handleBatch(handler, batch.topic, batch.partition, decoded, heartbeat);
+      payload.resolveOffset(messages[messages.length - 1].offset);
+      await heartbeat();
     }
+  }
+
+  /**
+   * Runs the handler on `items` until it succeeds: transient and unknown failures are retried (the
+   * partition waits); poison splits the batch into one-message batches, so that only the message
+   * at fault is dead-lettered.
+   */
+  private async handleBatch(
+    handler: NonNullable<ReturnType<Server['getHandlerByPattern']>>,
+    topic: string,
+    partition: number,
+    items: Decoded[],
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const ctx = new BatchContext(topic, partition, items.map((i) => i.origin), heartbeat);
     for (let attempt = 1; ; attempt++) {
+      let result: BatchResult | undefined;
       try {
-        await lastValueFrom(this.transformToObservable(await handler(data, ctx)), { defaultValue: undefined });
-        if (attempt > 1) this.handlerOutage.recovered();
-        return;
+        result = (await lastValueFrom(this.transformToObservable(await handler(items.map((i) => i.data), ctx)), {
+          defaultValue: undefined,
+        })) as BatchResult | undefined;
       } catch (err) {
-        if (err instanceof PoisonMessageException || isDataRejection(err)) return this.deadLetter(ctx, raw, err);
-        // Shutting down: the offset is not resolved, so the message is handled again after a restart.
+        if (err instanceof PoisonMessageException || isDataRejection(err)) {
+          if (items.length === 1) return this.deadLetter(topic, items[0].origin, items[0].raw, err);
+          this.log.warn(`${topic}[${partition}]: a batch of ${items.length} failed for good (${(err as Error).message}); handling it one by one`);
+          for (const item of items) await this.handleBatch(handler, topic, partition, [item], heartbeat);
+          return;
+        }
+        // Shutting down: the offsets are not resolved, so the batch is handled again after a restart.
         if (this.closing) throw err;
         const transient = isTransient(err);
         if (transient) {
           this.handlerOutage.failed(err);
         } else {
-          this.log.error(`${topic}[${partition}]@${message.offset} attempt ${attempt} failed, retrying: ${(err as Error)?.message ?? String(err)}`);
+          const at = `${topic}[${partition}]@${items[0].origin.offset}${items.length > 1 ? `..${items[items.length - 1].origin.offset}` : ''}`;
+          this.log.error(`${at} attempt ${attempt} failed, retrying: ${(err as Error)?.message ?? String(err)}`);
         }
         const policy = transient ? TRANSIENT_RETRY : OTHER_RETRY;
         await this.waitHeartbeating(retryDelayMs(attempt, policy.baseMs, policy.maxMs), heartbeat);
+        continue;
       }
+      if (attempt > 1) this.handlerOutage.recovered();
+      for (const { index, reason } of result?.rejected ?? []) {
+        const item = items[index];
+        if (item) await this.deadLetter(topic, item.origin, item.raw, new PoisonMessageException(reason));
+      }
+      return;
     }
   }
 
@@ -222,23 +277,23 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     return { ...envelope.data, payload: payload.data };
   }
 
-  private async deadLetter(ctx: EventContext, raw: string | null, err: unknown): Promise<void> {
+  private async deadLetter(topic: string, origin: EventOrigin, raw: string | null, err: unknown): Promise<void> {
     const reason = err instanceof Error ? err.message : String(err);
-    this.log.error(`dead-lettering ${ctx.topic}[${ctx.partition}]@${ctx.offset}: ${reason}`);
+    this.log.error(`dead-lettering ${topic}[${origin.partition}]@${origin.offset}: ${reason}`);
     const letter: DeadLetter = {
-      sourceTopic: ctx.topic,
-      partition: ctx.partition,
-      offset: ctx.offset,
+      sourceTopic: topic,
+      partition: origin.partition,
+      offset: origin.offset,
       consumerGroup: this.options.groupId,
       error: reason,
       value: raw,
-      key: ctx.key,
+      key: origin.key,
     };
-    // If the send fails the handler's error reaches kafkajs, which hands the message out again.
+    // If the send fails the handler's error reaches kafkajs, which hands the batch out again.
     await this.dlqProducer!.send({
       topic: prefixed(this.options.topicPrefix, Topics.deadLetter),
       acks: -1,
-      messages: [{ key: ctx.key, value: JSON.stringify(letter) }],
+      messages: [{ key: origin.key, value: JSON.stringify(letter) }],
     });
   }
 
@@ -268,4 +323,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   unwrap<T>(): T {
     return this.consumer as T;
   }
+}
+
+function originOf(partition: number, message: KafkaMessage): EventOrigin {
+  return { partition, offset: message.offset, key: message.key?.toString() ?? null };
 }

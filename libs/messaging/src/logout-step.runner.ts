@@ -44,11 +44,20 @@ function succeeded(request: LockedRequest, sessions: number, refreshTokens: numb
   };
 }
 
+/** What a batch of one step did. */
+export interface StepOutcome {
+  /** The count each request's step recorded now; absent for a request whose step was done already. */
+  counts: Map<string, number>;
+  /** Requests of the batch that do not exist: never to be handled. */
+  unknown: string[];
+}
+
 /**
- * One consumer's step of a logout request, in one transaction with the request's bookkeeping:
- * lock the request, skip a step already recorded (a redelivery changes nothing twice, SPEC §3),
- * do the work, record the step, write its log events and, when this step completes the request,
- * the `universal_logout_succeeded` event; after the commit, publish what the step queued.
+ * One consumer's step of a batch of logout requests, in one transaction with their bookkeeping:
+ * lock the requests (in id order), skip those whose step is recorded (a redelivery changes nothing
+ * twice, SPEC §3), do the work for the rest in one go, record the step of each, write the log
+ * events and, for each request this step completes, the `universal_logout_succeeded` event; after
+ * the commit, publish what the step queued.
  */
 @Injectable()
 export class LogoutStepRunner {
@@ -61,34 +70,56 @@ export class LogoutStepRunner {
     private readonly relay: OutboxRelay,
   ) {}
 
-  /** The step's count; 0 for a redelivery. */
+  async runBatch(
+    batch: LogoutRequested[],
+    step: LogoutStep,
+    heartbeat: () => Promise<void>,
+    work: (tx: EntityManager, pending: LockedRequest[]) => Promise<Map<string, StepWork>>,
+  ): Promise<StepOutcome> {
+    const ids = [...new Set(batch.map((r) => r.requestId))].sort();
+    const outcome = await this.dataSource.transaction(async (tx) => {
+      const locked = await this.requests.lock(tx, ids);
+      const found = new Set(locked.map((r) => r.id));
+      const pending = locked.filter((r) => !isDone(r, step));
+      const done = pending.length > 0 ? await work(tx, pending) : new Map<string, StepWork>();
+      await heartbeat();
+      const events: LogEventInput[] = [];
+      const counts = new Map<string, number>();
+      const recorded = pending.map((request) => {
+        const { count, events: own = [] } = done.get(request.id) ?? { count: 0 };
+        const other = otherStepOf(request, step);
+        events.push(...own);
+        if (other !== null && request.initiator === 'idp-logout') {
+          events.push(step === 'sessions' ? succeeded(request, count, other) : succeeded(request, other, count));
+        }
+        counts.set(request.id, count);
+        return { requestId: request.id, count, completes: other !== null };
+      });
+      await this.requests.recordStep(tx, step, recorded);
+      await this.logs.record(tx, events);
+      return { counts, unknown: ids.filter((id) => !found.has(id)) };
+    });
+    if (outcome.counts.size > 0) this.relay.kick();
+    const total = [...outcome.counts.values()].reduce((a, b) => a + b, 0);
+    const redelivered = ids.length - outcome.counts.size - outcome.unknown.length;
+    this.log.log(
+      `${ids.length} request(s): ${WORDS[step].did(total)} for ${outcome.counts.size}` +
+        (redelivered ? `; ${redelivered} redelivered (${WORDS[step].done})` : '') +
+        (outcome.unknown.length ? `; ${outcome.unknown.length} unknown` : ''),
+    );
+    for (const [id, count] of outcome.counts) this.log.debug(`request ${id}: ${WORDS[step].did(count)}`);
+    return outcome;
+  }
+
+  /** The one-request case: its count, 0 for a redelivery; an unknown request is poison. */
   async run(
     request: LogoutRequested,
     step: LogoutStep,
     heartbeat: () => Promise<void>,
     work: (tx: EntityManager, locked: LockedRequest) => Promise<StepWork>,
   ): Promise<number> {
-    const count = await this.dataSource.transaction(async (tx) => {
-      const locked = await this.requests.lock(tx, request.requestId);
-      if (!locked) throw new PoisonMessageException(`unknown logout request ${request.requestId}`);
-      if (isDone(locked, step)) return null;
-      const done = await work(tx, locked);
-      await heartbeat();
-      const other = otherStepOf(locked, step);
-      await this.requests.recordStep(tx, locked.id, step, done.count, other !== null);
-      const events = [...(done.events ?? [])];
-      if (other !== null && locked.initiator === 'idp-logout') {
-        events.push(step === 'sessions' ? succeeded(locked, done.count, other) : succeeded(locked, other, done.count));
-      }
-      await this.logs.record(tx, events);
-      return done.count;
-    });
-    if (count === null) {
-      this.log.log(`request ${request.requestId}: ${WORDS[step].done} (redelivery)`);
-      return 0;
-    }
-    this.relay.kick();
-    this.log.log(`request ${request.requestId}: ${WORDS[step].did(count)}`);
-    return count;
+    const outcome = await this.runBatch([request], step, heartbeat, async (tx, [locked]) => new Map([[locked.id, await work(tx, locked)]]));
+    if (outcome.unknown.length) throw new PoisonMessageException(`unknown logout request ${request.requestId}`);
+    return outcome.counts.get(request.requestId) ?? 0;
   }
 }

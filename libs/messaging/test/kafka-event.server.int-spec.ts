@@ -4,29 +4,45 @@ import { Kafka, logLevel } from 'kafkajs';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig, ConfigModule } from '@ulo/config';
 import { DeadLetter, Envelope, LogoutRequested, Topics, prefixed } from '@ulo/contracts';
-import { ConsumerApp, EventContext, OutboxWriter, PoisonMessageException, startConsumerApp } from '@ulo/messaging';
+import { BatchContext, BatchResult, ConsumerApp, OutboxWriter, PoisonMessageException, startConsumerApp } from '@ulo/messaging';
 import { OutboxRepository, PersistenceModule } from '@ulo/persistence';
 import { deleteTopicsWithPrefix, pollUntil, testConfig, uniqueSuffix } from '@ulo/testing';
 
 /** What the probe handler does with one logout request (by correlation id), and what it saw. */
 interface Plan {
-  /** Thrown by the first `failures` attempts. */
+  /** Thrown, failing the whole batch, by the first `failures` attempts. */
   failures: number;
   error: () => Error;
   attempts: number;
+  /** Instead of throwing: answered as rejected (BatchResult), the rest of the batch handled. */
+  rejects?: boolean;
 }
 
 const plans = new Map<string, Plan>();
 /** Each successful handling: correlation id, partition, offset. */
 const handled: { correlationId: string; partition: number; offset: string }[] = [];
+/** The size of every batch the handler was given. */
+const batchSizes: number[] = [];
 
 @Controller()
 class ProbeHandler {
+  /** Handles the batch in order; a planned failure fails the whole batch, a planned rejection only its event. */
   @EventPattern(Topics.logoutRequested)
-  onLogoutRequested(@Payload() event: Envelope<LogoutRequested>, @Ctx() ctx: EventContext): void {
-    const plan = plans.get(event.correlationId);
-    if (plan && ++plan.attempts <= plan.failures) throw plan.error();
-    handled.push({ correlationId: event.correlationId, partition: ctx.partition, offset: ctx.offset });
+  onLogoutRequested(@Payload() events: Envelope<LogoutRequested>[], @Ctx() ctx: BatchContext): BatchResult {
+    batchSizes.push(events.length);
+    const done: typeof handled = [];
+    const rejected: { index: number; reason: string }[] = [];
+    events.forEach((event, index) => {
+      const plan = plans.get(event.correlationId);
+      if (plan && ++plan.attempts <= plan.failures) {
+        if (!plan.rejects) throw plan.error();
+        rejected.push({ index, reason: plan.error().message });
+        return;
+      }
+      done.push({ correlationId: event.correlationId, partition: ctx.partition, offset: ctx.origins[index].offset });
+    });
+    handled.push(...done);
+    return { rejected };
   }
 }
 
@@ -159,20 +175,59 @@ describe('KafkaEventServer', () => {
     120_000,
   );
 
-  it('dead-letters a valid message whose handler says it is poison, and handles the next one of its partition', async () => {
+  it('dead-letters a valid message whose handler rejects it, and handles the rest of its batch once', async () => {
     const key = `user|poison-${uniqueSuffix()}`;
     const [poison, next] = [`poison-${uniqueSuffix()}`, `next-${uniqueSuffix()}`];
-    plans.set(poison, { failures: Number.MAX_SAFE_INTEGER, error: () => new PoisonMessageException(`unknown logout request ${poison}`), attempts: 0 });
+    plans.set(poison, {
+      failures: Number.MAX_SAFE_INTEGER,
+      error: () => new PoisonMessageException(`unknown logout request ${poison}`),
+      attempts: 0,
+      rejects: true,
+    });
 
     const { partition, offsets, values } = await publish(key, [poison, next]);
     await pollUntil(async () => handled.some((h) => h.correlationId === next), Boolean, { what: 'the message behind the poison to be handled' });
 
     expect(plans.get(poison)!.attempts).toBe(1);
-    expect(handled.filter((h) => h.correlationId === poison)).toEqual([]);
+    expect(handled.filter((h) => h.correlationId === poison || h.correlationId === next)).toEqual([
+      { correlationId: next, partition, offset: offsets[1] },
+    ]);
     expect(await deadLettersOf(key)).toEqual([
       { sourceTopic: topic, partition, offset: offsets[0], consumerGroup: groupId, error: `unknown logout request ${poison}`, value: values[0], key },
     ]);
     await committedReaches(partition, BigInt(offsets[1]) + 1n);
+  });
+
+  it('splits a batch whose handler throws poison, dead-letters only the message at fault, and handles its neighbours once', async () => {
+    const key = `user|split-${uniqueSuffix()}`;
+    const [before, poison, after] = [`before-${uniqueSuffix()}`, `poison-${uniqueSuffix()}`, `after-${uniqueSuffix()}`];
+    plans.set(poison, { failures: Number.MAX_SAFE_INTEGER, error: () => new PoisonMessageException(`cannot handle ${poison}`), attempts: 0 });
+
+    const { partition, offsets, values } = await publish(key, [before, poison, after]);
+    await pollUntil(async () => handled.some((h) => h.correlationId === after), Boolean, { what: 'the message behind the poison to be handled' });
+
+    expect(handled.filter((h) => [before, poison, after].includes(h.correlationId))).toEqual([
+      { correlationId: before, partition, offset: offsets[0] },
+      { correlationId: after, partition, offset: offsets[2] },
+    ]);
+    expect(await deadLettersOf(key)).toEqual([
+      { sourceTopic: topic, partition, offset: offsets[1], consumerGroup: groupId, error: `cannot handle ${poison}`, value: values[1], key },
+    ]);
+    await committedReaches(partition, BigInt(offsets[2]) + 1n);
+  });
+
+  it('hands a handler the messages of a fetch as one batch, in order', async () => {
+    const key = `user|batch-${uniqueSuffix()}`;
+    const ids = Array.from({ length: 50 }, (_, i) => `batched-${i}-${uniqueSuffix()}`);
+    const sizesBefore = batchSizes.length;
+    const { partition, offsets } = await publish(key, ids);
+    await pollUntil(async () => handled.filter((h) => ids.includes(h.correlationId)).length, (n) => n === ids.length, { what: 'the 50 messages' });
+
+    expect(handled.filter((h) => ids.includes(h.correlationId))).toEqual(ids.map((id, i) => ({ correlationId: id, partition, offset: offsets[i] })));
+    // 50 messages sent at once arrive in far fewer batches than messages.
+    expect(batchSizes.length - sizesBefore).toBeLessThan(10);
+    expect(Math.max(...batchSizes.slice(sizesBefore))).toBeGreaterThan(1);
+    await committedReaches(partition, BigInt(offsets[49]) + 1n);
   });
 
   it('starts without Kafka, keeps the process alive, is not consuming, and closes within seconds', async () => {

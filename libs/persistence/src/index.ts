@@ -9,6 +9,7 @@ export * from './repositories/sql';
 export * from './repositories/outbox.repository';
 export * from './repositories/log-event.repository';
 export * from './repositories/logout-request.repository';
+export * from './repositories/revocation-orders';
 export * from './repositories/session.repository';
 export * from './repositories/refresh-token.repository';
 export * from './repositories/signing-key.repository';

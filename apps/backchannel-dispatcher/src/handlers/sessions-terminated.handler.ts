@@ -7,9 +7,9 @@ import { PlanDeliveries } from '../plan-deliveries/plan-deliveries.usecase';
 export class SessionsTerminatedHandler {
   constructor(private readonly planDeliveries: PlanDeliveries) {}
 
-  /** Only plans (fast, bulk inserts); delivery runs off the partition, in the scheduler. */
+  /** Only plans (one bulk insert per batch); delivery runs off the partition, in the scheduler. */
   @EventPattern(Topics.sessionsTerminated)
-  async onSessionsTerminated(@Payload() event: Envelope<SessionsTerminated>): Promise<void> {
-    await this.planDeliveries.execute(event.payload);
+  async onSessionsTerminated(@Payload() events: Envelope<SessionsTerminated>[]): Promise<void> {
+    await this.planDeliveries.execute(events.map((e) => e.payload));
   }
 }

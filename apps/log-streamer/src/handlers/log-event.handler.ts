@@ -7,9 +7,9 @@ import { StoreLogEvents } from '../store-log-events/store-log-events.usecase';
 export class LogEventHandler {
   constructor(private readonly storeLogEvents: StoreLogEvents) {}
 
-  /** `<prefix>log-events` carries the bare event (SPEC §5), validated by the transport as every message is. */
+  /** `<prefix>log-events` carries the bare event (SPEC §5), validated by the transport as every message is; a batch per transaction. */
   @EventPattern(Topics.logEvents)
-  async onLogEvent(@Payload() event: LogEvent): Promise<void> {
-    await this.storeLogEvents.execute(event);
+  async onLogEvents(@Payload() events: LogEvent[]): Promise<void> {
+    await this.storeLogEvents.execute(events);
   }
 }

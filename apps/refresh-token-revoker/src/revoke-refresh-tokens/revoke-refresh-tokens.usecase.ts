@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { LogoutRequested } from '@ulo/contracts';
-import { LogoutStepRunner } from '@ulo/messaging';
+import { LogoutStepRunner, StepOutcome, StepWork } from '@ulo/messaging';
 import { RefreshTokenRepository } from '@ulo/persistence';
 
 /**
- * SPEC §3 "Refresh tokens": revokes every refresh token in the request's scope, online and
- * offline, with one `srrt` log event per token, in one transaction with the request's bookkeeping.
+ * SPEC §3 "Refresh tokens": revokes every refresh token in the scope of each request of a batch,
+ * online and offline, with one `srrt` log event per token, in one transaction with the requests'
+ * bookkeeping.
  */
 @Injectable()
 export class RevokeRefreshTokens {
@@ -14,21 +15,30 @@ export class RevokeRefreshTokens {
     private readonly refreshTokens: RefreshTokenRepository,
   ) {}
 
-  execute(request: LogoutRequested, heartbeat: () => Promise<void>): Promise<number> {
-    return this.steps.run(request, 'refresh_tokens', heartbeat, async (tx, locked) => {
-      const revoked = await this.refreshTokens.revoke(tx, request.userIds, request.refreshTokens, request.requestId);
-      return {
-        count: revoked.length,
-        events: revoked.map((t) => ({
-          type: 'srrt' as const,
+  execute(batch: LogoutRequested[], heartbeat: () => Promise<void>): Promise<StepOutcome> {
+    const byId = new Map(batch.map((r) => [r.requestId, r]));
+    return this.steps.runBatch(batch, 'refresh_tokens', heartbeat, async (tx, pending) => {
+      const revoked = await this.refreshTokens.revoke(
+        tx,
+        pending.map((p) => ({ requestId: p.id, userIds: p.userIds, scope: byId.get(p.id)!.refreshTokens })),
+      );
+      const work = new Map<string, StepWork>(pending.map((p) => [p.id, { count: 0, events: [] }]));
+      const requestOf = new Map(pending.map((p) => [p.id, p]));
+      for (const t of revoked) {
+        const request = requestOf.get(t.requestId)!;
+        const entry = work.get(t.requestId)!;
+        entry.count++;
+        entry.events!.push({
+          type: 'srrt',
           description: 'Refresh token revoked',
           user_id: t.userId,
           client_id: t.clientId,
-          connection: locked.connectionName,
-          connection_id: locked.connectionId,
-          details: { credential_id: t.id, session_id: t.sessionId, request_id: request.requestId, initiator: request.initiator },
-        })),
-      };
+          connection: request.connectionName,
+          connection_id: request.connectionId,
+          details: { credential_id: t.id, session_id: t.sessionId, request_id: t.requestId, initiator: request.initiator },
+        });
+      }
+      return work;
     });
   }
 }

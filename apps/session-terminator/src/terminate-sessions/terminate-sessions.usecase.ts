@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { LogoutRequested, SESSIONS_PER_EVENT, Topics } from '@ulo/contracts';
-import { LogoutStepRunner, OutboxWriter } from '@ulo/messaging';
+import { LogoutStepRunner, OutboxWriter, StepOutcome, StepWork } from '@ulo/messaging';
 import { SessionRepository } from '@ulo/persistence';
 
 /**
- * SPEC §3 "Sessions": terminates every active session in the request's scope and announces them
- * (with the clients that took part) for back-channel logout, in one transaction with the request's
- * bookkeeping, so a redelivery changes nothing twice.
+ * SPEC §3 "Sessions": terminates every active session in the scope of each request of a batch and
+ * announces them (with the clients that took part) for back-channel logout, in one transaction
+ * with the requests' bookkeeping, so a redelivery changes nothing twice.
  */
 @Injectable()
 export class TerminateSessions {
@@ -16,23 +16,44 @@ export class TerminateSessions {
     private readonly outbox: OutboxWriter,
   ) {}
 
-  execute(request: LogoutRequested, heartbeat: () => Promise<void>): Promise<number> {
-    return this.steps.run(request, 'sessions', heartbeat, async (tx) => {
-      const terminated = await this.sessions.terminate(tx, request.userIds, request.sessions, request.requestId);
+  execute(batch: LogoutRequested[], heartbeat: () => Promise<void>): Promise<StepOutcome> {
+    const byId = new Map(batch.map((r) => [r.requestId, r]));
+    return this.steps.runBatch(batch, 'sessions', heartbeat, async (tx, pending) => {
+      const terminated = await this.sessions.terminate(
+        tx,
+        pending.map((p) => ({ requestId: p.id, userIds: p.userIds, scope: byId.get(p.id)!.sessions })),
+      );
+      const byRequest = groupBy(terminated, (s) => s.requestId);
       const rows = [];
-      for (let i = 0; i < terminated.length; i += SESSIONS_PER_EVENT) {
-        const chunk = terminated.slice(i, i + SESSIONS_PER_EVENT);
-        rows.push(
-          this.outbox.event(Topics.sessionsTerminated, chunk[0].userId, request.requestId, {
-            requestId: request.requestId,
-            initiator: request.initiator,
-            chunk: i / SESSIONS_PER_EVENT,
-            sessions: chunk,
-          }),
-        );
+      const work = new Map<string, StepWork>();
+      for (const p of pending) {
+        const sessions = (byRequest.get(p.id) ?? []).map(({ sessionId, userId, clientIds }) => ({ sessionId, userId, clientIds }));
+        work.set(p.id, { count: sessions.length });
+        // SPEC §4 fan-out in chunks: no message or in-memory batch grows with the user.
+        for (let i = 0; i < sessions.length; i += SESSIONS_PER_EVENT) {
+          const chunk = sessions.slice(i, i + SESSIONS_PER_EVENT);
+          rows.push(
+            this.outbox.event(Topics.sessionsTerminated, chunk[0].userId, p.id, {
+              requestId: p.id,
+              initiator: p.initiator,
+              chunk: i / SESSIONS_PER_EVENT,
+              sessions: chunk,
+            }),
+          );
+        }
       }
       await this.outbox.write(tx, rows);
-      return { count: terminated.length };
+      return work;
     });
   }
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const list = groups.get(key(item));
+    if (list) list.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
 }

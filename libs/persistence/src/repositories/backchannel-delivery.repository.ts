@@ -5,6 +5,8 @@ import { runSql, sqlRows } from './sql';
 
 /** One delivery to plan: a terminated session × a client that selected the event. */
 export interface PlannedDelivery {
+  requestId: string;
+  initiator: Initiator;
   sessionId: string;
   userId: string;
   clientId: string;
@@ -51,20 +53,22 @@ export class BackchannelDeliveryRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * One statement for a chunk of sessions; a delivery already planned for the request, session
-   * and client is not planned again (unique constraint). Returns how many rows are new.
+   * One statement for a batch of terminated sessions; a delivery already planned for the request,
+   * session and client is not planned again (unique constraint). Returns how many rows are new.
    */
-  async plan(requestId: string, initiator: Initiator, deliveries: PlannedDelivery[]): Promise<number> {
+  async plan(deliveries: PlannedDelivery[]): Promise<number> {
     if (deliveries.length === 0) return 0;
     const { affected } = await runSql(
       this.dataSource.manager,
       `INSERT INTO backchannel_deliveries (id, request_id, session_id, user_id, client_id, url, initiator, status)
-       SELECT gen_random_uuid()::text, $1, session_id, user_id, client_id, url, $2, 'pending'
-       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS r (session_id, user_id, client_id, url)
+       SELECT gen_random_uuid()::text, request_id, session_id, user_id, client_id, url, initiator, 'pending'
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+         AS r (request_id, initiator, session_id, user_id, client_id, url)
+       ORDER BY request_id, session_id, client_id
        ON CONFLICT (request_id, session_id, client_id) DO NOTHING`,
       [
-        requestId,
-        initiator,
+        deliveries.map((d) => d.requestId),
+        deliveries.map((d) => d.initiator),
         deliveries.map((d) => d.sessionId),
         deliveries.map((d) => d.userId),
         deliveries.map((d) => d.clientId),

@@ -55,9 +55,13 @@ export class LogoutRequestRepository {
     );
   }
 
-  /** Locks the request for this transaction; null when it does not exist. */
-  async lock(tx: EntityManager, requestId: string): Promise<LockedRequest | null> {
-    const [row] = await sqlRows<{
+  /**
+   * Locks the requests for this transaction, in id order (so that the two logout consumers, each
+   * locking a batch, can never wait on each other in a cycle); those that do not exist are absent.
+   */
+  async lock(tx: EntityManager, requestIds: string[]): Promise<LockedRequest[]> {
+    if (requestIds.length === 0) return [];
+    const rows = await sqlRows<{
       id: string;
       initiator: Initiator;
       connection_id: string | null;
@@ -69,11 +73,10 @@ export class LogoutRequestRepository {
     }>(
       tx,
       `SELECT id, initiator, connection_id, connection_name, user_ids, origin, sessions_revoked, refresh_tokens_revoked
-       FROM logout_requests WHERE id = $1 FOR UPDATE`,
-      [requestId],
+       FROM logout_requests WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+      [requestIds],
     );
-    if (!row) return null;
-    return {
+    return rows.map((row) => ({
       id: row.id,
       initiator: row.initiator,
       connectionId: row.connection_id,
@@ -82,18 +85,21 @@ export class LogoutRequestRepository {
       origin: row.origin,
       sessionsRevoked: row.sessions_revoked,
       refreshTokensRevoked: row.refresh_tokens_revoked,
-    };
+    }));
   }
 
   /**
-   * Records a step's count (the caller holds the lock and saw the step not done yet), and the
-   * completion when `completes` (the other step is recorded already).
+   * Records a step's count for each request (the caller holds the locks and saw the step not done
+   * yet), and the completion of those whose other step is recorded already: one statement.
    */
-  async recordStep(tx: EntityManager, requestId: string, step: LogoutStep, count: number, completes: boolean): Promise<void> {
+  async recordStep(tx: EntityManager, step: LogoutStep, outcomes: { requestId: string; count: number; completes: boolean }[]): Promise<void> {
+    if (outcomes.length === 0) return;
     await runSql(
       tx,
-      `UPDATE logout_requests SET ${STEP_COLUMN[step]} = $2, completed_at = CASE WHEN $3::boolean THEN now() END WHERE id = $1`,
-      [requestId, count, completes],
+      `UPDATE logout_requests r SET ${STEP_COLUMN[step]} = o.count, completed_at = CASE WHEN o.completes THEN now() END
+       FROM unnest($1::text[], $2::int[], $3::boolean[]) AS o (id, count, completes)
+       WHERE r.id = o.id`,
+      [outcomes.map((o) => o.requestId), outcomes.map((o) => o.count), outcomes.map((o) => o.completes)],
     );
   }
 

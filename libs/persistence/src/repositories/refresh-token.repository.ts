@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { RevocationScope } from '@ulo/contracts';
+import { orderColumns, type RevocationOrder } from './revocation-orders';
 import { sqlRows } from './sql';
 
 export interface RevokedRefreshToken {
+  requestId: string;
   id: string;
   userId: string;
   clientId: string;
@@ -12,27 +13,43 @@ export interface RevokedRefreshToken {
 
 @Injectable()
 export class RefreshTokenRepository {
-  /** Revokes the active refresh tokens in scope (online and offline); already-revoked ones stay as they are. */
-  async revoke(
-    tx: EntityManager,
-    userIds: string[],
-    scope: RevocationScope,
-    requestId: string,
-  ): Promise<RevokedRefreshToken[]> {
-    if (scope.mode === 'none') return [];
-    const target =
-      scope.mode === 'all'
-        ? `user_id = ANY($1::text[]) AND created_at <= (SELECT created_at FROM logout_requests WHERE id = $2)`
-        : `id = $3 AND user_id = ANY($1::text[])`;
-    const rows = await sqlRows<{ id: string; user_id: string; client_id: string; session_id: string | null }>(
+  /**
+   * For a batch of logout requests, in one statement: revokes the active refresh tokens in each
+   * request's scope (online and offline, issued up to its acceptance), and returns them by request.
+   * A token two requests cover goes to the earlier one; already-revoked ones stay as they are.
+   * Tokens are locked in id order, so concurrent batches cannot deadlock.
+   */
+  async revoke(tx: EntityManager, orders: RevocationOrder[]): Promise<RevokedRefreshToken[]> {
+    const columns = orderColumns(orders);
+    if (columns[0].length === 0) return [];
+    const rows = await sqlRows<{ request_id: string; id: string; user_id: string; client_id: string; session_id: string | null }>(
       tx,
-      `WITH revoked AS (
-         UPDATE refresh_tokens SET revoked_at = now(), revoked_by = $2
-         WHERE ${target} AND revoked_at IS NULL RETURNING id, user_id, client_id, session_id
+      `WITH req AS (
+         SELECT o.request_id, o.user_id, o.mode, o.one_id, lr.created_at
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS o (request_id, user_id, mode, one_id)
+         JOIN logout_requests lr ON lr.id = o.request_id
+       ),
+       covered AS (
+         SELECT t.id, req.request_id, req.created_at AS accepted_at
+         FROM req JOIN refresh_tokens t ON t.user_id = req.user_id AND t.revoked_at IS NULL
+          AND ((req.mode = 'all' AND t.created_at <= req.created_at) OR (req.mode = 'one' AND t.id = req.one_id))
+       ),
+       locked AS (
+         SELECT t.id FROM refresh_tokens t WHERE t.id IN (SELECT id FROM covered) ORDER BY t.id FOR UPDATE
+       ),
+       chosen AS (
+         SELECT DISTINCT ON (c.id) c.id, c.request_id FROM covered c JOIN locked l ON l.id = c.id
+         ORDER BY c.id, c.accepted_at, c.request_id
        )
-       SELECT * FROM revoked ORDER BY id`,
-      scope.mode === 'all' ? [userIds, requestId] : [userIds, requestId, scope.id],
+       UPDATE refresh_tokens t SET revoked_at = now(), revoked_by = c.request_id
+       FROM chosen c WHERE t.id = c.id AND t.revoked_at IS NULL
+       RETURNING c.request_id, t.id, t.user_id, t.client_id, t.session_id`,
+      columns,
     );
-    return rows.map((r) => ({ id: r.id, userId: r.user_id, clientId: r.client_id, sessionId: r.session_id }));
+    return rows
+      .map((r) => ({ requestId: r.request_id, id: r.id, userId: r.user_id, clientId: r.client_id, sessionId: r.session_id }))
+      .sort((a, b) => (a.requestId === b.requestId ? compare(a.id, b.id) : compare(a.requestId, b.requestId)));
   }
 }
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
