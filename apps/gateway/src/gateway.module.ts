@@ -1,4 +1,4 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
@@ -26,6 +26,9 @@ export class GatewayModule implements NestModule {
             autoLogging: { ignore: (req) => /^\/(health|metrics)(\/|$)/.test(req.url ?? '') },
             redact: ['req.headers.authorization'],
           },
+          // The revocation endpoint's hot path gets no per-request child logger or context store;
+          // its rejections are in the log events (SPEC §5) and its acceptances logged at debug.
+          exclude: [{ method: RequestMethod.POST, path: 'oauth/global-token-revocation/connection/:connectionName' }],
         }),
         PersistenceModule.forRoot(),
         MessagingModule.forRoot('gateway'),

@@ -12,6 +12,11 @@ export interface OutboxRelayOptions {
   /** Rows claimed per transaction at most. */
   batchSize?: number;
   /**
+   * How long a kick waits before publishing, so that the commits of that moment (several
+   * consumers' batches, a group commit of the gateway) go out in one transaction and one request.
+   */
+  lingerMs?: number;
+  /**
    * Bytes (keys and values) sent per request at most: below the broker's `message.max.bytes`
    * (1 MiB by default), which bounds each partition's record batch, so that no batch can be refused
    * for its size however the rows fall on partitions.
@@ -20,6 +25,7 @@ export interface OutboxRelayOptions {
 }
 
 const DEFAULT_MAX_BATCH_BYTES = 900 * 1024;
+const DEFAULT_LINGER_MS = 3;
 
 /** The rows of `rows`, in order, that fit in `maxBytes` (at least the first one). */
 export function takeWithinBytes<T extends { key: string | null; value: string }>(rows: T[], maxBytes: number): T[] {
@@ -52,6 +58,7 @@ export class OutboxRelay {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
+  private lingering: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly batchSize: number;
   private readonly maxBatchBytes: number;
@@ -96,6 +103,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.lingering) clearTimeout(this.lingering);
     await this.connecting;
     await this.running;
     await this.producer?.disconnect().catch(() => undefined);
@@ -108,13 +116,21 @@ export class OutboxRelay {
     return this.connected ? null : 'not connected to Kafka yet';
   }
 
-  /** Publish now: called right after a commit so that latency does not wait for the poll. */
+  /** Publish soon (after the linger): called right after a commit so that latency does not wait for the poll. */
   kick(): void {
     if (this.stopped || !this.connected) return;
     if (this.running) {
       this.again = true;
       return;
     }
+    this.lingering ??= setTimeout(() => {
+      this.lingering = null;
+      this.run();
+    }, this.options.lingerMs ?? DEFAULT_LINGER_MS);
+  }
+
+  private run(): void {
+    if (this.stopped || this.running) return;
     this.running = this.drain()
       .then(() => {
         this.outage.recovered();
@@ -154,23 +170,27 @@ export class OutboxRelay {
     }
   }
 
+  /**
+   * One transaction: take up to a batch of rows out of the outbox, publish them in requests
+   * bounded in bytes, commit. Any transient failure rolls the whole batch back into the outbox
+   * (rows already sent are sent again: at least once).
+   */
   private async publishBatch(): Promise<{ published: number; more: boolean }> {
     const producer = this.producer;
     if (!producer) throw new Error('outbox relay not started');
     return this.dataSource.transaction(async (tx) => {
-      const claimed = await this.outbox.claim(tx, this.batchSize);
-      if (claimed.length === 0) return { published: 0, more: false };
-      const rows = takeWithinBytes(claimed, this.maxBatchBytes);
-      let done: PendingOutboxRow[];
-      try {
-        await this.send(producer, rows);
-        done = rows;
-      } catch (err) {
-        if (isTransient(err)) throw err;
-        done = await this.isolate(producer, rows, err);
+      const taken = await this.outbox.take(tx, this.batchSize);
+      for (let rest = taken; rest.length > 0; ) {
+        const rows = takeWithinBytes(rest, this.maxBatchBytes);
+        try {
+          await this.send(producer, rows);
+        } catch (err) {
+          if (isTransient(err)) throw err;
+          await this.isolate(producer, rows, err);
+        }
+        rest = rest.slice(rows.length);
       }
-      await this.outbox.remove(tx, done.map((r) => r.id));
-      return { published: done.length, more: claimed.length === this.batchSize || rows.length < claimed.length };
+      return { published: taken.length, more: taken.length === this.batchSize };
     });
   }
 
@@ -189,23 +209,19 @@ export class OutboxRelay {
   }
 
   /**
-   * The broker refused the batch for good: send the rows one by one, so that only the row at
-   * fault is dead-lettered. Returns the rows that are dealt with (sent or dead-lettered); a
-   * transient failure on the way stops there, and the rest waits for the next attempt.
+   * The broker refused a request for good: send its rows one by one, so that only the row at
+   * fault is dead-lettered. A transient failure on the way is thrown (the batch goes back).
    */
-  private async isolate(producer: Producer, rows: PendingOutboxRow[], batchError: unknown): Promise<PendingOutboxRow[]> {
+  private async isolate(producer: Producer, rows: PendingOutboxRow[], batchError: unknown): Promise<void> {
     this.logger.warn(`outbox relay: the broker refused a batch of ${rows.length} (${(batchError as Error)?.message}); sending one by one`);
-    const done: PendingOutboxRow[] = [];
     for (const row of rows) {
       try {
         await this.send(producer, [row]);
       } catch (err) {
-        if (isTransient(err)) break;
+        if (isTransient(err)) throw err;
         await this.deadLetter(producer, row, err);
       }
-      done.push(row);
     }
-    return done;
   }
 
   private async deadLetter(producer: Producer, row: PendingOutboxRow, err: unknown): Promise<void> {

@@ -5,6 +5,7 @@ export * from './migrate.cli';
 export * from './persistence.module';
 export * from './database-connection';
 export * from './normalized-email';
+export * from './group-commit';
 export * from './repositories/sql';
 export * from './repositories/outbox.repository';
 export * from './repositories/log-event.repository';

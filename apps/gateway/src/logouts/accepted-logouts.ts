@@ -7,7 +7,8 @@ import { LogoutRequestRepository, type RequestOrigin } from '@ulo/persistence';
 /**
  * SPEC §2 "a 204 is a promise": an accepted logout is its `logout_requests` row and its
  * `logout-requested` event, written in the caller's transaction, so neither exists without the
- * other. Every way a logout is accepted (a GTR request, a Management API delete) records it here.
+ * other. Every way a logout is accepted (GTR requests, a batch at a time; a Management API delete)
+ * records it here.
  */
 @Injectable()
 export class AcceptedLogouts {
@@ -16,9 +17,10 @@ export class AcceptedLogouts {
     private readonly outbox: OutboxWriter,
   ) {}
 
-  async record(tx: EntityManager, request: LogoutRequested, origin: RequestOrigin): Promise<void> {
-    await this.requests.insert(tx, request, origin);
-    await this.announce(tx, [request]);
+  async record(tx: EntityManager, accepted: { request: LogoutRequested; origin: RequestOrigin }[]): Promise<void> {
+    if (accepted.length === 0) return;
+    await this.requests.insert(tx, accepted);
+    await this.announce(tx, accepted.map((a) => a.request));
   }
 
   /** Writes the requests' events (again, for a request that is stuck: every step is idempotent). */

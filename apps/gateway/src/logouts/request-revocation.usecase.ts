@@ -34,7 +34,7 @@ export class RequestRevocation {
       refreshTokens: order.refreshTokens,
       acceptedAt: new Date().toISOString(),
     };
-    await this.dataSource.transaction((tx) => this.logouts.record(tx, request, {}));
+    await this.dataSource.transaction((tx) => this.logouts.record(tx, [{ request, origin: {} }]));
     this.relay.kick();
     return request.requestId;
   }

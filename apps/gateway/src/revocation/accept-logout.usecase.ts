@@ -7,7 +7,7 @@ import { APP_CONFIG, GatewayConfig } from '@ulo/config';
 import { LogoutRequested } from '@ulo/contracts';
 import { isTransient } from '@ulo/resilience';
 import { OutboxRelay } from '@ulo/messaging';
-import { ConnectionEntity } from '@ulo/persistence';
+import { ConnectionEntity, GroupCommit, type RequestOrigin } from '@ulo/persistence';
 import { universalLogoutEnabled } from '../connections/connection-options.policy';
 import { revocationPath } from '../connections/revocation-path';
 import { AcceptedLogouts } from '../logouts/accepted-logouts';
@@ -18,7 +18,7 @@ import { IdpKeysService, KEYS_UNAVAILABLE } from './idp-keys.service';
 import { RejectionLog } from './rejection-log';
 import { RevocationAttempt } from './revocation-attempt';
 import { SeenJtiRepository } from './seen-jti.repository';
-import { parseRevocationBody } from './subject';
+import { parseRevocationBody, type Subject } from './subject';
 import { SubjectResolverRepository } from './subject-resolver.repository';
 import { ASYMMETRIC_ALGS, checkClaims, checkHeader } from './token-rules';
 import { UnverifiedTrafficLimiter } from './unverified-traffic-limiter';
@@ -27,6 +27,16 @@ import { UnverifiedTrafficLimiter } from './unverified-traffic-limiter';
 const MAX_REMEMBERED_JTIS = 10_000;
 
 type VerifiedClaims = JWTPayload & { jti: string; exp: number };
+
+/** A verified request on its way into a group commit. */
+interface Acceptance {
+  connection: ConnectionEntity;
+  claims: VerifiedClaims;
+  subject: Subject;
+  origin: RequestOrigin;
+}
+
+type AcceptanceOutcome = { kind: 'accepted'; requestId: string; userIds: string[] } | { kind: 'no-user' } | { kind: 'replayed' };
 
 /**
  * SPEC §2: validates a Global Token Revocation request completely, then records it durably — the
@@ -42,6 +52,7 @@ type VerifiedClaims = JWTPayload & { jti: string; exp: number };
  *  6. the connection's rate limit (GTR_RATE_LIMIT_*), verified requests only       429
  *  7. the user; the jti is used up whatever the answer                             404 / 401 replay
  *  8. the request and its event recorded with the jti                              204 / 401 replay
+ *     — 7 and 8 for all the verified requests that arrive together, in one commit
  *
  * A rejected request changes nothing but the log (and, from step 7, the replay store).
  */
@@ -49,6 +60,7 @@ type VerifiedClaims = JWTPayload & { jti: string; exp: number };
 export class AcceptLogout {
   private readonly log = new Logger(AcceptLogout.name);
   private readonly usedJtis = new LRUCache<string, true>({ max: MAX_REMEMBERED_JTIS });
+  private readonly acceptances = new GroupCommit<Acceptance, AcceptanceOutcome>((batch) => this.acceptTogether(batch));
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: GatewayConfig,
@@ -74,13 +86,12 @@ export class AcceptLogout {
 
     const wait = this.rateLimiter.take(connection.id);
     if (wait > 0) throw rateLimited('too many revocation requests for this connection', wait);
-    const userIds = await this.unlessDatabaseDown(() => this.subjects.resolve(connection, subject));
-    if (userIds.length === 0) {
-      await this.useUpJti(connection, claims);
-      throw notFound('no user matches the subject');
-    }
-    const requestId = await this.record(connection, claims, userIds, attempt);
-    return { requestId, userIds };
+    const outcome = await this.unlessDatabaseDown(() => this.acceptances.submit({ connection, claims, subject, origin: attempt.origin }));
+    // Used up whatever the answer (by this request or an earlier one); a 503 above used up nothing.
+    this.remember(connection, claims);
+    if (outcome.kind === 'replayed') throw replayed();
+    if (outcome.kind === 'no-user') throw notFound('no user matches the subject');
+    return { requestId: outcome.requestId, userIds: outcome.userIds };
   }
 
   /**
@@ -152,37 +163,47 @@ export class AcceptLogout {
     return claims;
   }
 
-  // 7. SPEC §2.5: every token whose signature and claims verified uses up its jti, whatever the answer.
-  private async useUpJti(connection: ConnectionEntity, claims: VerifiedClaims): Promise<void> {
-    const fresh = await this.unlessDatabaseDown(() => this.seenJtis.useUp(connection.id, claims.jti, this.replayMarkerExpiry(claims)));
-    this.remember(connection, claims);
-    if (!fresh) throw replayed();
-  }
-
-  // 8. One transaction: the replay marker, the request and its event are all written, or — for a
-  // replayed jti — none of them.
-  private async record(connection: ConnectionEntity, claims: VerifiedClaims, userIds: string[], attempt: RevocationAttempt): Promise<string> {
-    const request: LogoutRequested = {
-      requestId: randomUUID(),
-      initiator: 'idp-logout',
-      userIds,
-      connection: { id: connection.id, name: connection.name },
-      sessions: { mode: 'all' },
-      refreshTokens: { mode: 'all' },
-      acceptedAt: new Date().toISOString(),
-    };
-    const recorded = await this.unlessDatabaseDown(() =>
-      this.dataSource.transaction(async (tx) => {
-        if (!(await this.seenJtis.useUp(connection.id, claims.jti, this.replayMarkerExpiry(claims), tx))) return false;
-        await this.logouts.record(tx, request, attempt.origin);
-        return true;
-      }),
+  /**
+   * 7-8. The verified requests that arrive together, in one go (a group commit): their subjects
+   * resolved in one statement, then one transaction that uses up every jti (SPEC §2.5: whatever
+   * the answer) and records each request whose jti was fresh and whose subject names users, with
+   * its event. A replayed jti records nothing; every 204 waits for the commit that holds its request.
+   */
+  private async acceptTogether(batch: Acceptance[]): Promise<AcceptanceOutcome[]> {
+    const users = await this.subjects.resolve(batch.map(({ connection, subject }) => ({ connection, subject })));
+    const requests = batch.map(({ connection }, i): LogoutRequested | null =>
+      users[i].length === 0
+        ? null
+        : {
+            requestId: randomUUID(),
+            initiator: 'idp-logout',
+            userIds: users[i],
+            connection: { id: connection.id, name: connection.name },
+            sessions: { mode: 'all' },
+            refreshTokens: { mode: 'all' },
+            acceptedAt: new Date().toISOString(),
+          },
     );
-    // Used up either way (by this request or an earlier one); a 503 above used up nothing.
-    this.remember(connection, claims);
-    if (!recorded) throw replayed();
-    this.relay.kick();
-    return request.requestId;
+    const fresh = await this.dataSource.transaction(async (tx) => {
+      const used = await this.seenJtis.useUp(
+        tx,
+        batch.map(({ connection, claims }) => ({ connectionId: connection.id, jti: claims.jti, expiresAt: this.replayMarkerExpiry(claims) })),
+      );
+      await this.logouts.record(
+        tx,
+        batch.flatMap((item, i) => (used[i] && requests[i] ? [{ request: requests[i], origin: item.origin }] : [])),
+      );
+      return used;
+    });
+    const outcomes = batch.map((_, i): AcceptanceOutcome => {
+      const request = requests[i];
+      if (!fresh[i]) return { kind: 'replayed' };
+      return request ? { kind: 'accepted', requestId: request.requestId, userIds: request.userIds } : { kind: 'no-user' };
+    });
+    const accepted = outcomes.filter((o) => o.kind === 'accepted').length;
+    if (accepted > 0) this.relay.kick();
+    this.log.debug(`accepted ${accepted} of ${batch.length} verified revocation request(s) in one commit`);
+    return outcomes;
   }
 
   /** SPEC §2.5: the marker lives as long as the token could be valid: its own exp plus the skew (seconds). */
@@ -195,7 +216,7 @@ export class AcceptLogout {
     if (ttl > 0) this.usedJtis.set(jtiKey(connection, claims), true, { ttl });
   }
 
-  /** SPEC §2: 503 with Retry-After when the request cannot be recorded; nothing half-done (one statement). */
+  /** SPEC §2: 503 with Retry-After when the request cannot be recorded; nothing half-done (one transaction). */
   private async unlessDatabaseDown<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();

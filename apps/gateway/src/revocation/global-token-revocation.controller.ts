@@ -30,7 +30,8 @@ export class GlobalTokenRevocationController {
     };
     try {
       const { requestId, userIds } = await this.acceptLogout.execute(attempt);
-      this.log.log({ requestId, connection: connectionName, users: userIds.length }, 'logout accepted');
+      // Per request at debug: the hot path writes no log line at info (a storm would be a log flood).
+      this.log.debug({ requestId, connection: connectionName, users: userIds.length }, 'logout accepted');
       res.status(204).end();
     } catch (err) {
       if (!(err instanceof GtrException)) {

@@ -5,8 +5,14 @@ import { Subject } from './subject';
 
 type Identifier = Exclude<Subject, { format: 'aliases' }>;
 
+/** A subject to resolve within a connection. */
+export interface SubjectLookup {
+  connection: Pick<ConnectionEntity, 'id'>;
+  subject: Subject;
+}
+
 /**
- * Finds the users a GTR subject names, within one connection, by the connection's id (SPEC §2
+ * Finds the users GTR subjects name, each within its connection, by the connection's id (SPEC §2
  * subject formats): identities belong to a connection by id, so a later connection that reuses a
  * name finds none of the earlier one's users.
  */
@@ -15,47 +21,57 @@ export class SubjectResolverRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * One statement whatever the subject: an `aliases` subject of many identifiers is not a round
-   * trip per identifier. Each format is one arm, on its own index. An `email` matches every
-   * identity of the connection whose normalised email equals the subject's (normalizeEmail): when
-   * several users share it, all of them are logged out. An email that cannot be normalised
-   * matches nothing.
+   * One statement for any number of subjects of any formats (an `aliases` subject's identifiers
+   * included): each format is one arm, on its own index, with the subject's position carried
+   * along. An `email` matches every identity of the connection whose normalised email equals the
+   * subject's (normalizeEmail): when several users share it, all of them are logged out. An email
+   * that cannot be normalised matches nothing. Returns each subject's users, sorted, in order.
    */
-  async resolve(connection: Pick<ConnectionEntity, 'id'>, subject: Subject): Promise<string[]> {
-    const identifiers = subject.format === 'aliases' ? subject.identifiers : [subject];
-    const of = <F extends Identifier['format']>(format: F) =>
-      identifiers.filter((s): s is Extract<Identifier, { format: F }> => s.format === format);
-    // The connection itself, not a name or a bare string: a name can never be passed by mistake.
-    const params: unknown[] = [connection.id];
-    const param = (value: unknown) => `$${params.push(value)}`;
-    const arms: string[] = [];
-    const issSubs = of('iss_sub');
-    if (issSubs.length) {
-      arms.push(
-        `SELECT i.user_id FROM user_identities i
-         JOIN unnest(${param(issSubs.map((s) => s.iss))}::text[], ${param(issSubs.map((s) => s.sub))}::text[]) AS s (iss, sub)
-           ON i.issuer = s.iss AND i.provider_user_id = s.sub
-         WHERE i.connection_id = $1`,
+  async resolve(lookups: SubjectLookup[]): Promise<string[][]> {
+    // One row per identifier: [subject position, connection id, ...its members].
+    const issSubs: [number, string, string, string][] = [];
+    const emails: [number, string, string][] = [];
+    const opaques: [number, string, string][] = [];
+    lookups.forEach(({ connection, subject }, at) => {
+      const identifiers: Identifier[] = subject.format === 'aliases' ? subject.identifiers : [subject];
+      for (const s of identifiers) {
+        switch (s.format) {
+          case 'iss_sub':
+            issSubs.push([at, connection.id, s.iss, s.sub]);
+            break;
+          case 'email': {
+            const normalized = normalizeEmail(s.email);
+            if (normalized !== null) emails.push([at, connection.id, normalized]);
+            break;
+          }
+          case 'opaque':
+            opaques.push([at, connection.id, s.id]);
+            break;
+        }
+      }
+    });
+    const users = lookups.map(() => new Set<string>());
+    if (issSubs.length + emails.length + opaques.length > 0) {
+      const rows = await sqlRows<{ at: number; user_id: string }>(
+        this.dataSource.manager,
+        `SELECT s.at, i.user_id FROM unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS s (at, connection_id, iss, sub)
+           JOIN user_identities i ON i.connection_id = s.connection_id AND i.issuer = s.iss AND i.provider_user_id = s.sub
+         UNION
+         SELECT s.at, i.user_id FROM unnest($5::int[], $6::text[], $7::text[]) AS s (at, connection_id, email)
+           JOIN user_identities i ON i.connection_id = s.connection_id AND i.email_normalized = s.email
+         UNION
+         -- Only a user who has an identity at this connection: one IdP cannot log out another's users.
+         SELECT s.at, i.user_id FROM unnest($8::int[], $9::text[], $10::text[]) AS s (at, connection_id, id)
+           JOIN user_identities i ON i.connection_id = s.connection_id AND i.user_id = s.id`,
+        [...columns(issSubs, 4), ...columns(emails, 3), ...columns(opaques, 3)],
       );
+      for (const r of rows) users[r.at].add(r.user_id);
     }
-    const emails = of('email')
-      .map((s) => normalizeEmail(s.email))
-      .filter((e): e is string => e !== null);
-    if (emails.length) {
-      arms.push(
-        `SELECT user_id FROM user_identities WHERE connection_id = $1 AND email_normalized = ANY (${param(emails)}::text[])`,
-      );
-    }
-    const opaque = of('opaque');
-    if (opaque.length) {
-      // Only a user who has an identity at this connection: one IdP cannot log out another's users.
-      arms.push(
-        `SELECT user_id FROM user_identities WHERE connection_id = $1 AND user_id = ANY (${param(opaque.map((s) => s.id))}::text[])`,
-      );
-    }
-    if (arms.length === 0) return [];
-    const rows = await sqlRows<{ user_id: string }>(this.dataSource.manager, arms.join(' UNION '), params);
-    // UNION removes duplicates across arms; one arm may repeat a user when aliases repeat an identifier.
-    return [...new Set(rows.map((r) => r.user_id))].sort();
+    return users.map((set) => [...set].sort());
   }
+}
+
+/** The columns of `rows` (each of `width` values), for unnest. */
+function columns(rows: unknown[][], width: number): unknown[][] {
+  return Array.from({ length: width }, (_, i) => rows.map((r) => r[i]));
 }

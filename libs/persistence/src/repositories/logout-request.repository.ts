@@ -37,20 +37,23 @@ const STEP_COLUMN: Readonly<Record<LogoutStep, string>> = { sessions: 'sessions_
  */
 @Injectable()
 export class LogoutRequestRepository {
-  /** Records an accepted request, in the transaction that writes its event. */
-  async insert(tx: EntityManager, request: LogoutRequested, origin: RequestOrigin): Promise<void> {
+  /** Records accepted requests, in the transaction that writes their events: one statement. */
+  async insert(tx: EntityManager, accepted: { request: LogoutRequested; origin: RequestOrigin }[]): Promise<void> {
+    if (accepted.length === 0) return;
+    const column = <T>(value: (a: { request: LogoutRequested; origin: RequestOrigin }) => T) => accepted.map(value);
     await runSql(
       tx,
       `INSERT INTO logout_requests (id, initiator, connection_id, connection_name, user_ids, payload, origin)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+       SELECT r.id, r.initiator, r.connection_id, r.connection_name, ARRAY(SELECT jsonb_array_elements_text(r.payload->'userIds')), r.payload, r.origin
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[])
+         AS r (id, initiator, connection_id, connection_name, payload, origin)`,
       [
-        request.requestId,
-        request.initiator,
-        request.connection?.id ?? null,
-        request.connection?.name ?? null,
-        request.userIds,
-        JSON.stringify(request),
-        JSON.stringify(origin),
+        column((a) => a.request.requestId),
+        column((a) => a.request.initiator),
+        column((a) => a.request.connection?.id ?? null),
+        column((a) => a.request.connection?.name ?? null),
+        column((a) => JSON.stringify(a.request)),
+        column((a) => JSON.stringify(a.origin)),
       ],
     );
   }

@@ -33,18 +33,22 @@ export class OutboxRepository {
     );
   }
 
-  /** The oldest rows no other relay holds, locked for the caller's transaction (SKIP LOCKED). */
-  async claim(tx: EntityManager, limit: number): Promise<PendingOutboxRow[]> {
+  /**
+   * Takes the oldest rows no other relay holds out of the outbox, in the caller's transaction (SKIP
+   * LOCKED, in id order): they are gone once it commits, and back if it rolls back. The relay's
+   * transaction commits without waiting for the disk (`synchronous_commit = off`): a commit lost in
+   * a crash only brings rows back, which are published again (consumers are idempotent).
+   */
+  async take(tx: EntityManager, limit: number): Promise<PendingOutboxRow[]> {
+    await runSql(tx, `SET LOCAL synchronous_commit = off`);
     const rows = await sqlRows<{ id: string; topic: string; message_key: string | null; value: string }>(
       tx,
-      `SELECT id, topic, message_key, value FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING id, topic, message_key, value`,
       [limit],
     );
-    return rows.map((r) => ({ id: r.id, topic: r.topic, key: r.message_key, value: r.value }));
-  }
-
-  /** Published (or dead-lettered): gone. */
-  async remove(tx: EntityManager, ids: string[]): Promise<void> {
-    if (ids.length > 0) await runSql(tx, `DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [ids]);
+    return rows
+      .map((r) => ({ id: r.id, topic: r.topic, key: r.message_key, value: r.value }))
+      .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   }
 }
