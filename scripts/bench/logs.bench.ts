@@ -122,6 +122,9 @@ async function main(): Promise<number> {
     LOG_LEVEL: 'warn',
     // The gateway signs back-channel logout tokens: it will not start without one.
     SIGNING_KEY_ENCRYPTION_SECRET: process.env.SIGNING_KEY_ENCRYPTION_SECRET ?? 'bench-logs-key-encryption-secret',
+    // The kafka stream's topic, under this run's prefix (deleted with it), created by the log-streamer.
+    LOG_STREAM_KAFKA_TOPIC_PREFIX: `${prefix}out.`,
+    LOG_STREAM_KAFKA_CREATE_TOPICS: 'true',
   };
   const gateway = startNode(root, 'gateway', 'apps/gateway/src/main', { ...env, PORT: String(gatewayPort) }, logDir);
   children.push(gateway);
@@ -136,7 +139,7 @@ async function main(): Promise<number> {
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
     return res.json() as Promise<any>;
   };
-  const outTopic = `${prefix}bench-out`;
+  const outTopic = `${prefix}out.downstream`;
   const http = await call('POST', '/api/v2/log-streams', { name: 'webhook', type: 'http', sink: { httpEndpoint: webhook.url, httpContentFormat: 'JSONARRAY' } });
   const kafkaStream = await call('POST', '/api/v2/log-streams', { name: 'downstream', type: 'kafka', sink: { topic: outTopic } });
   // Both streams also carry the gateway's sapi events of their creation (logged before each 201).

@@ -27,6 +27,12 @@ export interface KafkaEventServerOptions {
  */
 const TRANSIENT_RETRY = { baseMs: 200, maxMs: 2_000 };
 const OTHER_RETRY = { baseMs: 1_000, maxMs: 30_000 };
+/**
+ * A fetch waits until it has this much to hand out, or this long: under load every partition's
+ * batch arrives larger (fewer transactions, fewer round trips); when quiet, a message waits at most
+ * the wait.
+ */
+const FETCH = { minBytes: 64 * 1024, maxWaitMs: 100 };
 /** Delays between attempts to (re)build the consumer while Kafka is unreachable. */
 const RECONNECT = { baseMs: 500, maxMs: 10_000 };
 /** A handler waiting to retry heartbeats this often, so the group keeps it. */
@@ -126,7 +132,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     const consumer = kafka.consumer({
       groupId,
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 250,
+      minBytes: FETCH.minBytes,
+      maxWaitTimeInMs: FETCH.maxWaitMs,
       sessionTimeout,
       // How long a rebalance waits for members to rejoin: a member busy in a handler rejoins at its next heartbeat.
       rebalanceTimeout: Math.max(sessionTimeout, 30_000),

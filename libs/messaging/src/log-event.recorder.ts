@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { monotonicFactory } from 'ulid';
 import { LogEvent, LogEventInput } from '@ulo/contracts';
-import { LogEventRepository } from '@ulo/persistence';
+import { LogEventRepository, type OutboxRow } from '@ulo/persistence';
 import { OutboxWriter } from './outbox.writer';
 
 const nextUlid = monotonicFactory();
@@ -67,15 +67,18 @@ export class LogEventRecorder {
     if (inputs.length > 0) await this.dataSource.transaction((tx) => this.record(tx, inputs));
   }
 
-  async record(tx: EntityManager, inputs: LogEventInput[]): Promise<void> {
-    if (inputs.length === 0) return;
+  /**
+   * `alongside`: other events of the same transaction, written to the outbox in the same statement
+   * as the log events' (one insert for everything the transaction announces).
+   */
+  async record(tx: EntityManager, inputs: LogEventInput[], alongside: OutboxRow[] = []): Promise<void> {
     const events = inputs.map((i) => buildLogEvent(i));
     // A log_id is new (a ULID minted here), so every event is stored; only those stored are announced.
-    const stored = new Set(await this.logEvents.insert(tx, events));
+    const stored = new Set(events.length > 0 ? await this.logEvents.insert(tx, events) : []);
     const topic = this.outbox.logEventsTopic();
-    await this.outbox.write(
-      tx,
-      events.filter((e) => stored.has(e.log_id)).map((e) => ({ topic, key: e.log_id, value: JSON.stringify(e) })),
-    );
+    await this.outbox.write(tx, [
+      ...alongside,
+      ...events.filter((e) => stored.has(e.log_id)).map((e) => ({ topic, key: e.log_id, value: JSON.stringify(e) })),
+    ]);
   }
 }

@@ -1,15 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { LogEventInput, LogoutRequested } from '@ulo/contracts';
-import { LockedRequest, LogoutRequestRepository, LogoutStep } from '@ulo/persistence';
+import { GroupCommit, LockedRequest, LogoutRequestRepository, LogoutStep, type OutboxRow } from '@ulo/persistence';
 import { LogEventRecorder } from './log-event.recorder';
 import { OutboxRelay } from './outbox-relay';
 import { PoisonMessageException } from './poison-message.exception';
 
-/** What one step of a logout request changed, and the log events that report it. */
+/** What one step of a logout request changed, the log events that report it and the events it announces. */
 export interface StepWork {
   count: number;
   events?: LogEventInput[];
+  /** Written to the outbox with the log events, in one statement. */
+  announcements?: OutboxRow[];
 }
 
 const WORDS: Readonly<Record<LogoutStep, { done: string; did: (n: number) => string }>> = {
@@ -52,16 +54,28 @@ export interface StepOutcome {
   unknown: string[];
 }
 
+/** The work of a step for the requests whose step is not done: its count and log events by request. */
+export type StepWorkOf = (tx: EntityManager, pending: LockedRequest[]) => Promise<Map<string, StepWork>>;
+
+interface Submission {
+  ids: string[];
+  heartbeat: () => Promise<void>;
+}
+
 /**
- * One consumer's step of a batch of logout requests, in one transaction with their bookkeeping:
- * lock the requests (in id order), skip those whose step is recorded (a redelivery changes nothing
- * twice, SPEC §3), do the work for the rest in one go, record the step of each, write the log
- * events and, for each request this step completes, the `universal_logout_succeeded` event; after
- * the commit, publish what the step queued.
+ * One consumer's step of logout requests, in one transaction with their bookkeeping: lock the
+ * requests (in id order), skip those whose step is recorded (a redelivery changes nothing twice,
+ * SPEC §3), do the work for the rest in one go, record the step of each, write the log events and,
+ * for each request this step completes, the `universal_logout_succeeded` event; after the commit,
+ * publish what the step queued.
+ *
+ * The batches of the partitions an instance handles at the same moment share that transaction (a
+ * group commit): each partition still waits for the commit that holds its batch.
  */
 @Injectable()
 export class LogoutStepRunner {
   private readonly log = new Logger(LogoutStepRunner.name);
+  private readonly groups = new Map<LogoutStep, GroupCommit<Submission, StepOutcome>>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -70,56 +84,62 @@ export class LogoutStepRunner {
     private readonly relay: OutboxRelay,
   ) {}
 
-  async runBatch(
-    batch: LogoutRequested[],
-    step: LogoutStep,
-    heartbeat: () => Promise<void>,
-    work: (tx: EntityManager, pending: LockedRequest[]) => Promise<Map<string, StepWork>>,
-  ): Promise<StepOutcome> {
-    const ids = [...new Set(batch.map((r) => r.requestId))].sort();
-    const outcome = await this.dataSource.transaction(async (tx) => {
-      const locked = await this.requests.lock(tx, ids);
-      const found = new Set(locked.map((r) => r.id));
-      const pending = locked.filter((r) => !isDone(r, step));
-      const done = pending.length > 0 ? await work(tx, pending) : new Map<string, StepWork>();
-      await heartbeat();
-      const events: LogEventInput[] = [];
-      const counts = new Map<string, number>();
-      const recorded = pending.map((request) => {
-        const { count, events: own = [] } = done.get(request.id) ?? { count: 0 };
-        const other = otherStepOf(request, step);
-        events.push(...own);
-        if (other !== null && request.initiator === 'idp-logout') {
-          events.push(step === 'sessions' ? succeeded(request, count, other) : succeeded(request, other, count));
-        }
-        counts.set(request.id, count);
-        return { requestId: request.id, count, completes: other !== null };
-      });
-      await this.requests.recordStep(tx, step, recorded);
-      await this.logs.record(tx, events);
-      return { counts, unknown: ids.filter((id) => !found.has(id)) };
-    });
-    if (outcome.counts.size > 0) this.relay.kick();
-    const total = [...outcome.counts.values()].reduce((a, b) => a + b, 0);
-    const redelivered = ids.length - outcome.counts.size - outcome.unknown.length;
-    this.log.log(
-      `${ids.length} request(s): ${WORDS[step].did(total)} for ${outcome.counts.size}` +
-        (redelivered ? `; ${redelivered} redelivered (${WORDS[step].done})` : '') +
-        (outcome.unknown.length ? `; ${outcome.unknown.length} unknown` : ''),
-    );
-    for (const [id, count] of outcome.counts) this.log.debug(`request ${id}: ${WORDS[step].did(count)}`);
-    return outcome;
+  /** `work` is the step's (one per step in an app: the batches of one group share it). */
+  runBatch(batch: LogoutRequested[], step: LogoutStep, heartbeat: () => Promise<void>, work: StepWorkOf): Promise<StepOutcome> {
+    let group = this.groups.get(step);
+    if (!group) {
+      group = new GroupCommit<Submission, StepOutcome>((items) => this.commit(step, items, work), 64);
+      this.groups.set(step, group);
+    }
+    return group.submit({ ids: [...new Set(batch.map((r) => r.requestId))], heartbeat });
   }
 
   /** The one-request case: its count, 0 for a redelivery; an unknown request is poison. */
-  async run(
-    request: LogoutRequested,
-    step: LogoutStep,
-    heartbeat: () => Promise<void>,
-    work: (tx: EntityManager, locked: LockedRequest) => Promise<StepWork>,
-  ): Promise<number> {
-    const outcome = await this.runBatch([request], step, heartbeat, async (tx, [locked]) => new Map([[locked.id, await work(tx, locked)]]));
+  async run(request: LogoutRequested, step: LogoutStep, heartbeat: () => Promise<void>, work: StepWorkOf): Promise<number> {
+    const outcome = await this.runBatch([request], step, heartbeat, work);
     if (outcome.unknown.length) throw new PoisonMessageException(`unknown logout request ${request.requestId}`);
     return outcome.counts.get(request.requestId) ?? 0;
+  }
+
+  private async commit(step: LogoutStep, items: Submission[], work: StepWorkOf): Promise<StepOutcome[]> {
+    const ids = [...new Set(items.flatMap((i) => i.ids))].sort();
+    const { counts, found } = await this.dataSource.transaction(async (tx) => {
+      const locked = await this.requests.lock(tx, ids);
+      const pending = locked.filter((r) => !isDone(r, step));
+      const done = pending.length > 0 ? await work(tx, pending) : new Map<string, StepWork>();
+      // A heartbeat that reports a rebalance must not undo the others' work: the step is idempotent.
+      await Promise.all(items.map((i) => i.heartbeat().catch(() => undefined)));
+      const events: LogEventInput[] = [];
+      const announcements: OutboxRow[] = [];
+      const recorded = new Map<string, number>();
+      const outcomes = pending.map((request) => {
+        const { count, events: own = [], announcements: announced = [] } = done.get(request.id) ?? { count: 0 };
+        const other = otherStepOf(request, step);
+        events.push(...own);
+        announcements.push(...announced);
+        if (other !== null && request.initiator === 'idp-logout') {
+          events.push(step === 'sessions' ? succeeded(request, count, other) : succeeded(request, other, count));
+        }
+        recorded.set(request.id, count);
+        return { requestId: request.id, count, completes: other !== null };
+      });
+      await this.requests.recordStep(tx, step, outcomes);
+      await this.logs.record(tx, events, announcements);
+      return { counts: recorded, found: new Set(locked.map((r) => r.id)) };
+    });
+    if (counts.size > 0) this.relay.kick();
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    const unknown = ids.filter((id) => !found.has(id));
+    const redelivered = ids.length - counts.size - unknown.length;
+    this.log.log(
+      `${ids.length} request(s) in ${items.length} batch(es): ${WORDS[step].did(total)} for ${counts.size}` +
+        (redelivered ? `; ${redelivered} redelivered (${WORDS[step].done})` : '') +
+        (unknown.length ? `; ${unknown.length} unknown` : ''),
+    );
+    for (const [id, count] of counts) this.log.debug(`request ${id}: ${WORDS[step].did(count)}`);
+    return items.map((item) => ({
+      counts: new Map(item.ids.filter((id) => counts.has(id)).map((id) => [id, counts.get(id)!])),
+      unknown: item.ids.filter((id) => !found.has(id)),
+    }));
   }
 }

@@ -18,19 +18,25 @@ interface Waiting<I, O> {
  */
 export class GroupCommit<I, O> {
   private waiting: Waiting<I, O>[] = [];
-  private running: Promise<void> | null = null;
+  private draining = 0;
 
+  /**
+   * `concurrency`: commits that may run at once. One makes the largest groups; more keep a
+   * database whose round trips are slow under load busy while a commit waits for its answers.
+   */
   constructor(
     private readonly commit: (items: I[]) => Promise<O[]>,
     private readonly maxItems = 256,
+    private readonly concurrency = 1,
   ) {}
 
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      this.running ??= this.drain().finally(() => {
-        this.running = null;
-      });
+      if (this.draining < this.concurrency) {
+        this.draining++;
+        void this.drain().finally(() => this.draining--);
+      }
     });
   }
 

@@ -76,20 +76,22 @@ export class SigningKeyStore {
   }
 
   /**
-   * The key to sign with now. Re-read every few seconds so that a rotation elsewhere takes effect;
-   * one refresh at a time, and meanwhile the key in hand is served (it stays published as
-   * `previous` after a rotation, so a token signed with it still verifies).
+   * The key to sign with now, re-read when the one in hand is older than a few seconds so that a
+   * rotation elsewhere takes effect; one refresh at a time. If the database cannot answer, the key
+   * in hand is served (it stays published as `previous` after a rotation, so a token signed with
+   * it still verifies).
    */
   async current(): Promise<PrivateSigningKey> {
     if (this.cached && this.cached.until > Date.now()) return this.cached.key;
     this.refreshing ??= this.load().finally(() => {
       this.refreshing = null;
     });
-    if (this.cached) {
-      this.refreshing.catch(() => undefined);
-      return this.cached.key;
+    try {
+      return await this.refreshing;
+    } catch (err) {
+      if (this.cached) return this.cached.key;
+      throw err;
     }
-    return this.refreshing;
   }
 
   private async load(): Promise<PrivateSigningKey> {

@@ -60,7 +60,7 @@ type AcceptanceOutcome = { kind: 'accepted'; requestId: string; userIds: string[
 export class AcceptLogout {
   private readonly log = new Logger(AcceptLogout.name);
   private readonly usedJtis = new LRUCache<string, true>({ max: MAX_REMEMBERED_JTIS });
-  private readonly acceptances = new GroupCommit<Acceptance, AcceptanceOutcome>((batch) => this.acceptTogether(batch));
+  private readonly acceptances = new GroupCommit<Acceptance, AcceptanceOutcome>((batch) => this.acceptTogether(batch), 256, 2);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: GatewayConfig,

@@ -16,11 +16,10 @@ export class RevokeRefreshTokens {
   ) {}
 
   execute(batch: LogoutRequested[], heartbeat: () => Promise<void>): Promise<StepOutcome> {
-    const byId = new Map(batch.map((r) => [r.requestId, r]));
     return this.steps.runBatch(batch, 'refresh_tokens', heartbeat, async (tx, pending) => {
       const revoked = await this.refreshTokens.revoke(
         tx,
-        pending.map((p) => ({ requestId: p.id, userIds: p.userIds, scope: byId.get(p.id)!.refreshTokens })),
+        pending.map((p) => ({ requestId: p.id, userIds: p.userIds, scope: p.request.refreshTokens })),
       );
       const work = new Map<string, StepWork>(pending.map((p) => [p.id, { count: 0, events: [] }]));
       const requestOf = new Map(pending.map((p) => [p.id, p]));

@@ -17,22 +17,20 @@ export class TerminateSessions {
   ) {}
 
   execute(batch: LogoutRequested[], heartbeat: () => Promise<void>): Promise<StepOutcome> {
-    const byId = new Map(batch.map((r) => [r.requestId, r]));
     return this.steps.runBatch(batch, 'sessions', heartbeat, async (tx, pending) => {
       const terminated = await this.sessions.terminate(
         tx,
-        pending.map((p) => ({ requestId: p.id, userIds: p.userIds, scope: byId.get(p.id)!.sessions })),
+        pending.map((p) => ({ requestId: p.id, userIds: p.userIds, scope: p.request.sessions })),
       );
       const byRequest = groupBy(terminated, (s) => s.requestId);
-      const rows = [];
       const work = new Map<string, StepWork>();
       for (const p of pending) {
         const sessions = (byRequest.get(p.id) ?? []).map(({ sessionId, userId, clientIds }) => ({ sessionId, userId, clientIds }));
-        work.set(p.id, { count: sessions.length });
+        const announcements = [];
         // SPEC §4 fan-out in chunks: no message or in-memory batch grows with the user.
         for (let i = 0; i < sessions.length; i += SESSIONS_PER_EVENT) {
           const chunk = sessions.slice(i, i + SESSIONS_PER_EVENT);
-          rows.push(
+          announcements.push(
             this.outbox.event(Topics.sessionsTerminated, chunk[0].userId, p.id, {
               requestId: p.id,
               initiator: p.initiator,
@@ -41,8 +39,8 @@ export class TerminateSessions {
             }),
           );
         }
+        work.set(p.id, { count: sessions.length, announcements });
       }
-      await this.outbox.write(tx, rows);
       return work;
     });
   }

@@ -18,6 +18,8 @@ export interface LockedRequest {
   /** What each step recorded; null while it has not run. */
   sessionsRevoked: number | null;
   refreshTokensRevoked: number | null;
+  /** The request as its event carries it: what each step revokes (its scopes). */
+  request: LogoutRequested;
 }
 
 /** A request that is not complete after a while, marked as announced again (SPEC §8). */
@@ -73,9 +75,10 @@ export class LogoutRequestRepository {
       origin: RequestOrigin;
       sessions_revoked: number | null;
       refresh_tokens_revoked: number | null;
+      payload: LogoutRequested;
     }>(
       tx,
-      `SELECT id, initiator, connection_id, connection_name, user_ids, origin, sessions_revoked, refresh_tokens_revoked
+      `SELECT id, initiator, connection_id, connection_name, user_ids, origin, sessions_revoked, refresh_tokens_revoked, payload
        FROM logout_requests WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
       [requestIds],
     );
@@ -88,6 +91,7 @@ export class LogoutRequestRepository {
       origin: row.origin,
       sessionsRevoked: row.sessions_revoked,
       refreshTokensRevoked: row.refresh_tokens_revoked,
+      request: row.payload,
     }));
   }
 
