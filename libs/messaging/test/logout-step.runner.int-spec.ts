@@ -1,0 +1,270 @@
+import { Logger } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { Initiator, LogoutRequested } from '@ulo/contracts';
+import { LogEventRecorder, LogoutStepRunner, OutboxRelay, OutboxWriter, PoisonMessageException, StepWork } from '@ulo/messaging';
+import { LockedRequest, LogEventRepository, LogoutRequestRepository, OutboxRepository, createDataSource } from '@ulo/persistence';
+import { testConfig, truncateAll, uniqueSuffix } from '@ulo/testing';
+
+interface RequestRow {
+  sessions_revoked: number | null;
+  refresh_tokens_revoked: number | null;
+  completed_at: Date | null;
+}
+
+/** SPEC §3: each step of a logout request runs once, in one transaction with its bookkeeping and logs. */
+describe('LogoutStepRunner', () => {
+  const config = testConfig();
+  const prefix = `${config.kafka.topicPrefix}steps${uniqueSuffix()}.`;
+  let dataSource: DataSource;
+  let runner: LogoutStepRunner;
+  let recorder: LogEventRecorder;
+  /** The relay port: the runner only asks it to publish soon. */
+  let kicks: number;
+  let heartbeats: number;
+  const heartbeat = async () => void heartbeats++;
+
+  beforeAll(async () => {
+    // The runner's line per batch is for operators, not for the test output.
+    Logger.overrideLogger(['warn', 'error']);
+    dataSource = createDataSource(config.database.url);
+    await dataSource.initialize();
+    recorder = new LogEventRecorder(dataSource, new OutboxWriter(prefix, new OutboxRepository()), new LogEventRepository(dataSource));
+    const relay = { kick: () => void kicks++ } as unknown as OutboxRelay;
+    runner = new LogoutStepRunner(dataSource, new LogoutRequestRepository(), recorder, relay);
+  });
+  afterAll(async () => {
+    await truncateAll(dataSource);
+    await dataSource.destroy();
+  });
+  beforeEach(async () => {
+    kicks = 0;
+    heartbeats = 0;
+    await truncateAll(dataSource);
+  });
+
+  /** A logout request as the gateway records it, and its event. */
+  async function insertRequest(id: string, initiator: Initiator, userIds = ['auth0|ann', 'auth0|ann-alias']): Promise<LogoutRequested> {
+    const payload: LogoutRequested = {
+      requestId: id,
+      initiator,
+      userIds,
+      connection: { id: 'con_acme', name: 'acme-okta' },
+      sessions: { mode: 'all' },
+      refreshTokens: { mode: 'all' },
+      acceptedAt: '2026-11-25T12:00:00.000Z',
+    };
+    await dataSource.query(
+      `INSERT INTO logout_requests (id, initiator, connection_id, connection_name, user_ids, payload, origin, created_at)
+       VALUES ($1, $2, 'con_acme', 'acme-okta', $3, $4, $5, '2026-11-25T12:00:00Z')`,
+      [id, initiator, userIds, JSON.stringify(payload), JSON.stringify({ ip: '203.0.113.7', user_agent: 'Okta/1.0', hostname: 'login.example.com' })],
+    );
+    return payload;
+  }
+
+  const requestRow = async (id: string): Promise<RequestRow> =>
+    (await dataSource.query(`SELECT sessions_revoked, refresh_tokens_revoked, completed_at FROM logout_requests WHERE id = $1`, [id]))[0];
+  const logRows = (): Promise<{ type: string; data: { details: Record<string, unknown> } & Record<string, unknown> }[]> =>
+    dataSource.query(`SELECT type, data FROM log_events ORDER BY log_id`);
+  const count = async (table: 'log_events' | 'outbox' | 'users'): Promise<number> =>
+    Number((await dataSource.query(`SELECT count(*)::int AS n FROM ${table}`))[0].n);
+
+  /** A step's work that records what it saw and reports `work`. */
+  function recordingWork(calls: LockedRequest[], work: StepWork) {
+    return async (_tx: EntityManager, locked: LockedRequest): Promise<StepWork> => {
+      calls.push(locked);
+      return work;
+    };
+  }
+
+  it('runs a step’s work once, records its count, writes the work’s log events and asks the relay to publish', async () => {
+    const request = await insertRequest('lr_once', 'idp-logout');
+    const calls: LockedRequest[] = [];
+
+    const counted = await runner.run(
+      request,
+      'refresh_tokens',
+      heartbeat,
+      recordingWork(calls, { count: 3, events: [{ type: 'srrt', description: 'Refresh token revoked', details: { credential_id: 'rt_1' } }] }),
+    );
+
+    expect(counted).toBe(3);
+    expect(calls).toEqual([
+      {
+        id: 'lr_once',
+        initiator: 'idp-logout',
+        connectionId: 'con_acme',
+        connectionName: 'acme-okta',
+        userIds: ['auth0|ann', 'auth0|ann-alias'],
+        origin: { ip: '203.0.113.7', user_agent: 'Okta/1.0', hostname: 'login.example.com' },
+        sessionsRevoked: null,
+        refreshTokensRevoked: null,
+      },
+    ]);
+    expect(await requestRow('lr_once')).toEqual({ sessions_revoked: null, refresh_tokens_revoked: 3, completed_at: null });
+    expect((await logRows()).map((r) => [r.type, r.data.details])).toEqual([['srrt', { credential_id: 'rt_1' }]]);
+    expect(await count('outbox')).toBe(1);
+    expect(kicks).toBe(1);
+    expect(heartbeats).toBe(1);
+  });
+
+  it('a second run of the same step for the same request is a no-op: work not called, 0, no log or outbox rows', async () => {
+    const request = await insertRequest('lr_twice', 'idp-logout');
+    const first: LockedRequest[] = [];
+    await runner.run(request, 'sessions', heartbeat, recordingWork(first, { count: 4, events: [{ type: 'sapi', description: 'first run' }] }));
+    const logsAfterFirst = await count('log_events');
+    const outboxAfterFirst = await count('outbox');
+
+    const second: LockedRequest[] = [];
+    const counted = await runner.run(request, 'sessions', heartbeat, recordingWork(second, { count: 9, events: [{ type: 'sapi', description: 'second run' }] }));
+
+    expect(counted).toBe(0);
+    expect(first).toHaveLength(1);
+    expect(second).toEqual([]);
+    expect(logsAfterFirst).toBe(1);
+    expect(outboxAfterFirst).toBe(1);
+    expect(await count('log_events')).toBe(1);
+    expect(await count('outbox')).toBe(1);
+    expect(await requestRow('lr_twice')).toEqual({ sessions_revoked: 4, refresh_tokens_revoked: null, completed_at: null });
+    // Only the first run changed anything to publish.
+    expect(kicks).toBe(1);
+  });
+
+  it('a step that found nothing to do records 0, and is not done again', async () => {
+    const request = await insertRequest('lr_nothing', 'idp-logout');
+    const calls: LockedRequest[] = [];
+    expect(await runner.run(request, 'sessions', heartbeat, recordingWork(calls, { count: 0 }))).toBe(0);
+    expect(await runner.run(request, 'sessions', heartbeat, recordingWork(calls, { count: 7 }))).toBe(0);
+
+    expect(calls).toHaveLength(1);
+    expect(await requestRow('lr_nothing')).toEqual({ sessions_revoked: 0, refresh_tokens_revoked: null, completed_at: null });
+  });
+
+  it('an unknown request id throws PoisonMessageException and writes nothing', async () => {
+    await insertRequest('lr_known', 'idp-logout');
+    const calls: LockedRequest[] = [];
+    const unknown: LogoutRequested = {
+      requestId: 'lr_never_accepted',
+      initiator: 'idp-logout',
+      userIds: ['auth0|ann'],
+      connection: null,
+      sessions: { mode: 'all' },
+      refreshTokens: { mode: 'all' },
+      acceptedAt: '2026-11-25T12:00:00.000Z',
+    };
+
+    const running = runner.run(unknown, 'sessions', heartbeat, recordingWork(calls, { count: 1, events: [{ type: 'sapi', description: 'x' }] }));
+    await expect(running).rejects.toBeInstanceOf(PoisonMessageException);
+    await expect(running).rejects.toThrow('unknown logout request lr_never_accepted');
+
+    expect(calls).toEqual([]);
+    expect(await count('log_events')).toBe(0);
+    expect(await count('outbox')).toBe(0);
+    expect(Number((await dataSource.query(`SELECT count(*)::int AS n FROM logout_requests`))[0].n)).toBe(1);
+    expect(await requestRow('lr_known')).toEqual({ sessions_revoked: null, refresh_tokens_revoked: null, completed_at: null });
+    expect(kicks).toBe(0);
+  });
+
+  it.each([
+    ['sessions', 'refresh_tokens'],
+    ['refresh_tokens', 'sessions'],
+  ] as const)(
+    'when %s runs first and %s completes an idp-logout request, exactly one universal_logout_succeeded is written and completed_at set',
+    async (firstStep, secondStep) => {
+      const request = await insertRequest(`lr_complete_${firstStep}`, 'idp-logout');
+      // Sessions: 2 terminated; refresh tokens: 5 revoked; whatever the order.
+      const workOf = { sessions: { count: 2 }, refresh_tokens: { count: 5 } };
+      await runner.run(request, firstStep, heartbeat, async () => workOf[firstStep]);
+      expect(await logRows()).toEqual([]);
+      expect((await requestRow(request.requestId)).completed_at).toBeNull();
+
+      await runner.run(request, secondStep, heartbeat, async () => workOf[secondStep]);
+
+      const row = await requestRow(request.requestId);
+      expect(row.sessions_revoked).toBe(2);
+      expect(row.refresh_tokens_revoked).toBe(5);
+      expect(row.completed_at).toBeInstanceOf(Date);
+      const logs = await logRows();
+      expect(logs).toHaveLength(1);
+      expect(logs[0].type).toBe('universal_logout_succeeded');
+      expect(logs[0].data).toMatchObject({
+        type: 'universal_logout_succeeded',
+        description: 'Universal Logout succeeded',
+        connection: 'acme-okta',
+        connection_id: 'con_acme',
+        user_id: 'auth0|ann',
+        ip: '203.0.113.7',
+        user_agent: 'Okta/1.0',
+        hostname: 'login.example.com',
+      });
+      expect(logs[0].data.details).toEqual({
+        request_id: request.requestId,
+        user_ids: ['auth0|ann', 'auth0|ann-alias'],
+        sessions_revoked: 2,
+        refresh_tokens_revoked: 5,
+      });
+      expect(await count('outbox')).toBe(1);
+
+      // Redelivered to either step afterwards: nothing more.
+      expect(await runner.run(request, firstStep, heartbeat, async () => ({ count: 8 }))).toBe(0);
+      expect(await runner.run(request, secondStep, heartbeat, async () => ({ count: 8 }))).toBe(0);
+      expect(await count('log_events')).toBe(1);
+      expect(await count('outbox')).toBe(1);
+      expect(await requestRow(request.requestId)).toEqual({ sessions_revoked: 2, refresh_tokens_revoked: 5, completed_at: row.completed_at });
+    },
+  );
+
+  it('a session-revoked request is completed without universal_logout_succeeded', async () => {
+    const request = await insertRequest('lr_session_revoked', 'session-revoked', ['auth0|bob']);
+    await runner.run(request, 'sessions', heartbeat, async () => ({ count: 1 }));
+    await runner.run(request, 'refresh_tokens', heartbeat, async () => ({ count: 2 }));
+
+    const row = await requestRow('lr_session_revoked');
+    expect(row.sessions_revoked).toBe(1);
+    expect(row.refresh_tokens_revoked).toBe(2);
+    expect(row.completed_at).toBeInstanceOf(Date);
+    expect(await count('log_events')).toBe(0);
+    expect(await count('outbox')).toBe(0);
+  });
+
+  it('if the work throws after writing, nothing of the step remains, and the next run does the work', async () => {
+    const request = await insertRequest('lr_throws', 'idp-logout');
+    const failure = new Error('connection reset while revoking');
+    const writeThenThrow = async (tx: EntityManager): Promise<StepWork> => {
+      await tx.query(`INSERT INTO users (user_id) VALUES ('auth0|written-by-the-step')`);
+      await recorder.record(tx, [{ type: 'srrt', description: 'written before the failure' }]);
+      throw failure;
+    };
+
+    await expect(runner.run(request, 'sessions', heartbeat, writeThenThrow)).rejects.toBe(failure);
+
+    expect(await count('users')).toBe(0);
+    expect(await count('log_events')).toBe(0);
+    expect(await count('outbox')).toBe(0);
+    expect(await requestRow('lr_throws')).toEqual({ sessions_revoked: null, refresh_tokens_revoked: null, completed_at: null });
+    expect(kicks).toBe(0);
+
+    const calls: LockedRequest[] = [];
+    expect(await runner.run(request, 'sessions', heartbeat, recordingWork(calls, { count: 6 }))).toBe(6);
+    expect(calls).toHaveLength(1);
+    expect(await requestRow('lr_throws')).toEqual({ sessions_revoked: 6, refresh_tokens_revoked: null, completed_at: null });
+  });
+
+  it('runBatch locks each request once, works on those not done, and names the unknown ones', async () => {
+    const done = await insertRequest('lr_b_done', 'idp-logout');
+    const fresh = await insertRequest('lr_a_fresh', 'idp-logout');
+    await runner.run(done, 'sessions', heartbeat, async () => ({ count: 1 }));
+    const unknown = { ...fresh, requestId: 'lr_c_unknown' };
+    const seen: string[][] = [];
+
+    const outcome = await runner.runBatch([done, unknown, fresh, fresh], 'sessions', heartbeat, async (_tx, pending) => {
+      seen.push(pending.map((p) => p.id));
+      return new Map([['lr_a_fresh', { count: 3 }]]);
+    });
+
+    expect(seen).toEqual([['lr_a_fresh']]);
+    expect([...outcome.counts]).toEqual([['lr_a_fresh', 3]]);
+    expect(outcome.unknown).toEqual(['lr_c_unknown']);
+    expect(await requestRow('lr_a_fresh')).toEqual({ sessions_revoked: 3, refresh_tokens_revoked: null, completed_at: null });
+    expect(await requestRow('lr_b_done')).toEqual({ sessions_revoked: 1, refresh_tokens_revoked: null, completed_at: null });
+  });
+});
