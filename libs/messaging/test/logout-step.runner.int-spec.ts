@@ -1,9 +1,11 @@
 import { Logger } from '@nestjs/common';
+import { Kafka, logLevel } from 'kafkajs';
 import { DataSource, EntityManager } from 'typeorm';
-import type { Initiator, LogoutRequested } from '@ulo/contracts';
+import { Topics, prefixed, type Initiator, type LogEvent, type LogoutRequested } from '@ulo/contracts';
 import { LogEventRecorder, LogoutStepRunner, OutboxRelay, OutboxWriter, PoisonMessageException, StepWork } from '@ulo/messaging';
 import { LockedRequest, LogEventRepository, LogoutRequestRepository, OutboxRepository, createDataSource } from '@ulo/persistence';
-import { testConfig, truncateAll, uniqueSuffix } from '@ulo/testing';
+import { deleteTopicsWithPrefix, pollUntil, testConfig, truncateAll, uniqueSuffix } from '@ulo/testing';
+import { TopicReader } from '../../../test/support/topic-reader';
 
 interface RequestRow {
   sessions_revoked: number | null;
@@ -15,11 +17,17 @@ interface RequestRow {
 describe('LogoutStepRunner', () => {
   const config = testConfig();
   const prefix = `${config.kafka.topicPrefix}steps${uniqueSuffix()}.`;
+  const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
   let dataSource: DataSource;
   let runner: LogoutStepRunner;
   let recorder: LogEventRecorder;
-  /** The relay port: the runner only asks it to publish soon. */
-  let kicks: number;
+  /**
+   * The real relay. Not started, it publishes nothing, so the outbox rows stay to be counted; it
+   * polls only hourly, so once started what reaches Kafka soon was sent because the runner asked.
+   */
+  let relay: OutboxRelay;
+  let kick: jest.SpyInstance;
+  const kicks = () => kick.mock.calls.length;
   let heartbeats: number;
   const heartbeat = async () => void heartbeats++;
 
@@ -29,18 +37,21 @@ describe('LogoutStepRunner', () => {
     dataSource = createDataSource(config.database.url);
     await dataSource.initialize();
     recorder = new LogEventRecorder(dataSource, new OutboxWriter(prefix, new OutboxRepository()), new LogEventRepository(dataSource));
-    const relay = { kick: () => void kicks++ } as unknown as OutboxRelay;
+    relay = new OutboxRelay(dataSource, new OutboxRepository(), kafka, { pollIntervalMs: 3_600_000, topicPrefix: prefix });
     runner = new LogoutStepRunner(dataSource, new LogoutRequestRepository(), recorder, relay);
   });
   afterAll(async () => {
+    await relay.stop();
     await truncateAll(dataSource);
     await dataSource.destroy();
+    await deleteTopicsWithPrefix(kafka, prefix);
   });
   beforeEach(async () => {
-    kicks = 0;
+    kick = jest.spyOn(relay, 'kick');
     heartbeats = 0;
     await truncateAll(dataSource);
   });
+  afterEach(() => kick.mockRestore());
 
   /** A logout request as the gateway records it, and its event. */
   async function insertRequest(id: string, initiator: Initiator, userIds = ['auth0|ann', 'auth0|ann-alias']): Promise<LogoutRequested> {
@@ -103,7 +114,7 @@ describe('LogoutStepRunner', () => {
     expect(await requestRow('lr_once')).toEqual({ sessions_revoked: null, refresh_tokens_revoked: 3, completed_at: null });
     expect((await logRows()).map((r) => [r.type, r.data.details])).toEqual([['srrt', { credential_id: 'rt_1' }]]);
     expect(await count('outbox')).toBe(1);
-    expect(kicks).toBe(1);
+    expect(kicks()).toBe(1);
     expect(heartbeats).toBe(1);
   });
 
@@ -126,7 +137,7 @@ describe('LogoutStepRunner', () => {
     expect(await count('outbox')).toBe(1);
     expect(await requestRow('lr_twice')).toEqual({ sessions_revoked: 4, refresh_tokens_revoked: null, completed_at: null });
     // Only the first run changed anything to publish.
-    expect(kicks).toBe(1);
+    expect(kicks()).toBe(1);
   });
 
   it('a step that found nothing to do records 0, and is not done again', async () => {
@@ -161,7 +172,7 @@ describe('LogoutStepRunner', () => {
     expect(await count('outbox')).toBe(0);
     expect(Number((await dataSource.query(`SELECT count(*)::int AS n FROM logout_requests`))[0].n)).toBe(1);
     expect(await requestRow('lr_known')).toEqual({ sessions_revoked: null, refresh_tokens_revoked: null, completed_at: null });
-    expect(kicks).toBe(0);
+    expect(kicks()).toBe(0);
   });
 
   it.each([
@@ -241,7 +252,7 @@ describe('LogoutStepRunner', () => {
     expect(await count('log_events')).toBe(0);
     expect(await count('outbox')).toBe(0);
     expect(await requestRow('lr_throws')).toEqual({ sessions_revoked: null, refresh_tokens_revoked: null, completed_at: null });
-    expect(kicks).toBe(0);
+    expect(kicks()).toBe(0);
 
     const calls: LockedRequest[] = [];
     expect(await runner.run(request, 'sessions', heartbeat, recordingWork(calls, { count: 6 }))).toBe(6);
@@ -266,5 +277,35 @@ describe('LogoutStepRunner', () => {
     expect(outcome.unknown).toEqual(['lr_c_unknown']);
     expect(await requestRow('lr_a_fresh')).toEqual({ sessions_revoked: 3, refresh_tokens_revoked: null, completed_at: null });
     expect(await requestRow('lr_b_done')).toEqual({ sessions_revoked: 1, refresh_tokens_revoked: null, completed_at: null });
+  });
+
+  it('after the commit, asks the relay to publish: the universal_logout_succeeded reaches <prefix>log-events without waiting for a poll', async () => {
+    relay.start();
+    let reader: TopicReader | null = null;
+    try {
+      // Connected, the relay has created the service's topics under the prefix.
+      await pollUntil(async () => relay.problem, (problem) => problem === null, { timeoutMs: 45_000, what: 'the relay to connect' });
+      reader = await TopicReader.start(kafka, `${prefix}reader`, [prefixed(prefix, Topics.logEvents)]);
+      const request = await insertRequest('lr_published', 'idp-logout');
+      await runner.run(request, 'sessions', heartbeat, async () => ({ count: 1 }));
+      await runner.run(request, 'refresh_tokens', heartbeat, async () => ({ count: 2 }));
+
+      const published = await pollUntil(async () => reader!.of(prefixed(prefix, Topics.logEvents)), (m) => m.length >= 1, {
+        what: 'the log event on log-events',
+      });
+      expect(published).toHaveLength(1);
+      const event = JSON.parse(published[0].value) as LogEvent;
+      expect(published[0].key).toBe(event.log_id);
+      expect(event).toMatchObject({
+        type: 'universal_logout_succeeded',
+        details: { request_id: 'lr_published', user_ids: ['auth0|ann', 'auth0|ann-alias'], sessions_revoked: 1, refresh_tokens_revoked: 2 },
+      });
+      const [stored] = await logRows();
+      expect(event).toEqual(stored.data);
+      await pollUntil(() => count('outbox'), (n) => n === 0, { what: 'the outbox row to be published and removed' });
+    } finally {
+      await reader?.close();
+      await relay.stop();
+    }
   });
 });
