@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { FakeIdp, pollUntil, samlSigningMaterial } from '@ulo/testing';
 import { SafeHttpClient } from '@ulo/security';
-import { KEYS_UNAVAILABLE } from '../apps/gateway/src/revocation/idp-keys.service';
 import { ConnectionTrap, KeyServer, startConnectionTrap } from '../apps/gateway/test/key-servers';
 import { seedUser } from '../apps/gateway/test/revocation.fixtures';
 import { RunningPipeline, startPipeline } from './support/pipeline';
 
 const BASE = 'https://logout.example.com';
+// What the gateway answers when a connection's keys cannot be had (SPEC §2: 401 invalid_token), written out.
+const KEYS_UNAVAILABLE = 'the identity provider keys could not be obtained';
 // Long enough that a busy machine answers a healthy request well within it; the key server trickles slower.
 const OUTBOUND_TIMEOUT_MS = 3000;
 const audienceOf = (connection: string) => `${BASE}/oauth/global-token-revocation/connection/${connection}`;

@@ -2,12 +2,13 @@ import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { FakeIdp } from '@ulo/testing';
 import { SafeHttpClient } from '@ulo/security';
-import { KEYS_UNAVAILABLE } from '../src/revocation/idp-keys.service';
 import { RunningGateway, startGateway } from './gateway.harness';
 import { ConnectionTrap, json, KeyServer, redirect, startConnectionTrap } from './key-servers';
 import { revocationState } from './revocation.fixtures';
 
 const BASE = 'https://logout.example.com';
+// What the gateway answers when a connection's keys cannot be had (SPEC §2: 401 invalid_token), written out.
+const KEYS_UNAVAILABLE = 'the identity provider keys could not be obtained';
 const OUTBOUND_TIMEOUT_MS = 1500;
 
 /**
