@@ -34,15 +34,24 @@ export class TopicReader {
     for (const topic of topics) this.seen.set(topic, []);
   }
 
+  /** Once each of `topics` is served (the apps under test create their topics in the background). */
   static async start(kafka: Kafka, groupId: string, topics: string[]): Promise<TopicReader> {
+    for (const topic of topics) {
+      await pollUntil(() => messageCount(kafka, topic).then(() => true, () => false), Boolean, { timeoutMs: 45_000, what: `${topic} to be served` });
+    }
     const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
     const reader = new TopicReader(kafka, consumer, topics);
     await consumer.connect();
-    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ topic, partition, message }) =>
-        void reader.seen.get(topic)!.push({ partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value!.toString() }),
-    });
+    try {
+      for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ topic, partition, message }) =>
+          void reader.seen.get(topic)!.push({ partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value!.toString() }),
+      });
+    } catch (err) {
+      await consumer.disconnect();
+      throw err;
+    }
     return reader;
   }
 
