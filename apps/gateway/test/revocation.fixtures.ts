@@ -1,19 +1,23 @@
 import { DataSource } from 'typeorm';
 import { randomUUID } from 'node:crypto';
-import { normalizeEmail } from '@ulo/persistence';
 
-/** Seeds a user with an identity at `connection`, and active sessions and refresh tokens. */
+/**
+ * Seeds a user with an identity at `connection`, and active sessions and refresh tokens. An email
+ * given comes with its normalised form written out; the default email is normal already.
+ */
 export async function seedUser(
   ds: DataSource,
-  opts: { connection: string; issuer: string; sub: string; email?: string; sessions?: number; refreshTokens?: number; clientIds?: string[] },
+  opts: { connection: string; issuer: string; sub: string; email?: string; emailNormalized?: string; sessions?: number; refreshTokens?: number; clientIds?: string[] },
 ): Promise<{ userId: string; sessionIds: string[]; refreshTokenIds: string[] }> {
   const userId = `user|${randomUUID()}`;
   const email = opts.email ?? `${randomUUID().slice(0, 8)}@example.com`;
+  if (opts.email !== undefined && opts.emailNormalized === undefined) throw new Error('seedUser: an email comes with its normalised form');
+  const emailNormalized = opts.emailNormalized ?? email;
   await ds.query(`INSERT INTO users (user_id, email) VALUES ($1, $2)`, [userId, email]);
   const identity = await ds.query(
     `INSERT INTO user_identities (user_id, connection_id, provider_user_id, issuer, email, email_normalized)
      SELECT $1, id, $3, $4, $5, $6 FROM connections WHERE name = $2 RETURNING id`,
-    [userId, opts.connection, opts.sub, opts.issuer, email, normalizeEmail(email)],
+    [userId, opts.connection, opts.sub, opts.issuer, email, emailNormalized],
   );
   if (identity.length !== 1) throw new Error(`seedUser: no connection named "${opts.connection}"`);
   const sessionIds: string[] = [];
