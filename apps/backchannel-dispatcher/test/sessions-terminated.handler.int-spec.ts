@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { Initiator, SessionsTerminated, Topics, prefixed } from '@ulo/contracts';
+import { Initiator, SessionsTerminated, Topics } from '@ulo/contracts';
 import { ConsumerApp, OutboxWriter, startConsumerApp } from '@ulo/messaging';
 import { OidcLogoutSettings, OutboxRepository, createDataSource } from '@ulo/persistence';
 import { RpReceiver, deleteTopicsWithPrefix, dispatcherTestConfig, pollUntil, testConfig, truncateAll, uniqueSuffix } from '@ulo/testing';
@@ -25,7 +25,7 @@ describe('backchannel-dispatcher: sessions-terminated.v1', () => {
   const config = dispatcherTestConfig({ KAFKA_TOPIC_PREFIX: prefix });
   const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
   const writer = new OutboxWriter(prefix, new OutboxRepository());
-  const topic = prefixed(prefix, Topics.sessionsTerminated);
+  const topic = `${prefix}sessions-terminated.v1`;
   let dispatcher: ConsumerApp;
   let receiver: RpReceiver;
   let dataSource: DataSource;

@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { DeadLetter, LogEvent, Topics, prefixed } from '@ulo/contracts';
+import { DeadLetter, LogEvent } from '@ulo/contracts';
 import { buildLogEvent } from '@ulo/messaging';
 import { deleteTopicsWithPrefix, pollUntil, testConfig, truncateAll, uniqueSuffix } from '@ulo/testing';
 import { TopicReader, handledPast, produce } from '../../../test/support/topic-reader';
@@ -16,8 +16,8 @@ import { RunningLogStreamer, publishLogEvents, startLogStreamer } from './log-st
 describe('log-streamer: log-events', () => {
   const prefix = `${testConfig().kafka.topicPrefix}x${uniqueSuffix()}.`;
   const kafka = new Kafka({ brokers: testConfig().kafka.brokers, logLevel: logLevel.NOTHING });
-  const topic = prefixed(prefix, Topics.logEvents);
-  const deadLetterTopic = prefixed(prefix, Topics.deadLetter);
+  const topic = `${prefix}log-events`;
+  const deadLetterTopic = `${prefix}dead-letter.v1`;
   const groupId = `${prefix}log-streamer`;
   let streamer: RunningLogStreamer;
   let reader: TopicReader;

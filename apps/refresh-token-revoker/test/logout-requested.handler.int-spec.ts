@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { DeadLetter, LogEvent, LogoutRequested, RevocationScope, Topics, prefixed } from '@ulo/contracts';
+import { DeadLetter, LogEvent, LogoutRequested, RevocationScope, Topics } from '@ulo/contracts';
 import { ConsumerApp, OutboxWriter, startConsumerApp } from '@ulo/messaging';
 import { OutboxRepository, createDataSource } from '@ulo/persistence';
 import { deleteTopicsWithPrefix, pollUntil, testConfig, truncateAll, uniqueSuffix } from '@ulo/testing';
@@ -20,9 +20,9 @@ describe('refresh-token-revoker: logout-requested.v1', () => {
   const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
   const writer = new OutboxWriter(prefix, new OutboxRepository());
   const groupId = `${prefix}refresh-token-revoker`;
-  const requestedTopic = prefixed(prefix, Topics.logoutRequested);
-  const deadLetterTopic = prefixed(prefix, Topics.deadLetter);
-  const logEventsTopic = prefixed(prefix, Topics.logEvents);
+  const requestedTopic = `${prefix}logout-requested.v1`;
+  const deadLetterTopic = `${prefix}dead-letter.v1`;
+  const logEventsTopic = `${prefix}log-events`;
   let revoker: ConsumerApp;
   let reader: TopicReader;
   let dataSource: DataSource;

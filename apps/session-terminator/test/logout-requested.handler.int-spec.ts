@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { DeadLetter, Envelope, Initiator, LogoutRequested, RevocationScope, SessionsTerminated, Topics, prefixed } from '@ulo/contracts';
+import { DeadLetter, Envelope, Initiator, LogoutRequested, RevocationScope, SessionsTerminated, Topics } from '@ulo/contracts';
 import { ConsumerApp, OutboxWriter, startConsumerApp } from '@ulo/messaging';
 import { OutboxRepository, createDataSource } from '@ulo/persistence';
 import { deleteTopicsWithPrefix, pollUntil, testConfig, truncateAll, uniqueSuffix } from '@ulo/testing';
@@ -20,10 +20,10 @@ describe('session-terminator: logout-requested.v1', () => {
   const config = testConfig({ KAFKA_TOPIC_PREFIX: prefix });
   const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
   const writer = new OutboxWriter(prefix, new OutboxRepository());
-  const requestedTopic = prefixed(prefix, Topics.logoutRequested);
-  const terminatedTopic = prefixed(prefix, Topics.sessionsTerminated);
-  const deadLetterTopic = prefixed(prefix, Topics.deadLetter);
-  const logEventsTopic = prefixed(prefix, Topics.logEvents);
+  const requestedTopic = `${prefix}logout-requested.v1`;
+  const terminatedTopic = `${prefix}sessions-terminated.v1`;
+  const deadLetterTopic = `${prefix}dead-letter.v1`;
+  const logEventsTopic = `${prefix}log-events`;
   let terminator: ConsumerApp;
   let reader: TopicReader;
   let dataSource: DataSource;
