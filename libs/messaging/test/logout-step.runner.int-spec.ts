@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
 import { DataSource, EntityManager } from 'typeorm';
-import { Topics, prefixed, type Initiator, type LogEvent, type LogoutRequested } from '@ulo/contracts';
+import type { Initiator, LogEvent, LogoutRequested } from '@ulo/contracts';
 import { LogEventRecorder, LogoutStepRunner, OutboxRelay, OutboxWriter, PoisonMessageException, StepWork } from '@ulo/messaging';
 import { LockedRequest, LogEventRepository, LogoutRequestRepository, OutboxRepository, createDataSource } from '@ulo/persistence';
 import { deleteTopicsWithPrefix, pollUntil, testConfig, truncateAll, uniqueSuffix } from '@ulo/testing';
@@ -18,6 +18,7 @@ describe('LogoutStepRunner', () => {
   const config = testConfig();
   const prefix = `${config.kafka.topicPrefix}steps${uniqueSuffix()}.`;
   const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+  const logEventsTopic = `${prefix}log-events`;
   let dataSource: DataSource;
   let runner: LogoutStepRunner;
   let recorder: LogEventRecorder;
@@ -285,12 +286,12 @@ describe('LogoutStepRunner', () => {
     try {
       // Connected, the relay has created the service's topics under the prefix.
       await pollUntil(async () => relay.problem, (problem) => problem === null, { timeoutMs: 45_000, what: 'the relay to connect' });
-      reader = await TopicReader.start(kafka, `${prefix}reader`, [prefixed(prefix, Topics.logEvents)]);
+      reader = await TopicReader.start(kafka, `${prefix}reader`, [logEventsTopic]);
       const request = await insertRequest('lr_published', 'idp-logout');
       await runner.run(request, 'sessions', heartbeat, async () => ({ count: 1 }));
       await runner.run(request, 'refresh_tokens', heartbeat, async () => ({ count: 2 }));
 
-      const published = await pollUntil(async () => reader!.of(prefixed(prefix, Topics.logEvents)), (m) => m.length >= 1, {
+      const published = await pollUntil(async () => reader!.of(logEventsTopic), (m) => m.length >= 1, {
         what: 'the log event on log-events',
       });
       expect(published).toHaveLength(1);
