@@ -20,15 +20,42 @@ export const LOG_TEXT_LIMITS = { connection: 128, user_agent: 256, hostname: 256
 /** Details larger than this, serialised, are replaced by a note of their size. */
 export const MAX_LOG_DETAILS_BYTES = 32 * 1024;
 
-function cap(text: string | null | undefined, max: number): string | null {
+/** What PostgreSQL refuses in text and jsonb: NUL, and a surrogate that is not half of a pair. */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/** The same, for a yes/no test (a global expression's `test` keeps state between calls). */
+const HAS_UNSTORABLE = new RegExp(UNSTORABLE.source);
+
+/**
+ * Caller text as a log event may hold it: at most `max` characters (cut at a whole character, so
+ * that an emoji is never split in two), and what PostgreSQL refuses replaced by U+FFFD.
+ */
+export function capText(text: string | null | undefined, max: number): string | null {
   if (text === null || text === undefined) return null;
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  let cut = text;
+  if (text.length > max) {
+    let end = max - 1;
+    // Not between the two halves of a surrogate pair.
+    if (/[\ud800-\udbff]/.test(text[end - 1] ?? '')) end--;
+    cut = `${text.slice(0, end)}…`;
+  }
+  return cut.replace(UNSTORABLE, '\ufffd');
 }
 
+/**
+ * Details as jsonb can hold them: every key and text value without what PostgreSQL refuses (a
+ * caller's body may carry a lone surrogate as a JSON escape), and no larger than the limit.
+ */
 function cappedDetails(details: Record<string, unknown> | undefined): Record<string, unknown> {
   if (!details) return {};
-  const bytes = Buffer.byteLength(JSON.stringify(details));
-  return bytes <= MAX_LOG_DETAILS_BYTES ? details : { truncated: true, original_bytes: bytes };
+  const json = JSON.stringify(details, function (this: unknown, _key: string, value: unknown) {
+    if (typeof value === 'string') return value.replace(UNSTORABLE, '\ufffd');
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+    const keys = Object.keys(value);
+    if (!keys.some((k) => HAS_UNSTORABLE.test(k))) return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(UNSTORABLE, '\ufffd'), v as unknown]));
+  });
+  const bytes = Buffer.byteLength(json);
+  return bytes <= MAX_LOG_DETAILS_BYTES ? (JSON.parse(json) as Record<string, unknown>) : { truncated: true, original_bytes: bytes };
 }
 
 export function buildLogEvent(input: LogEventInput, now = new Date()): LogEvent {
@@ -36,16 +63,16 @@ export function buildLogEvent(input: LogEventInput, now = new Date()): LogEvent 
     log_id: newLogId(),
     date: now.toISOString(),
     type: input.type,
-    description: cap(input.description, LOG_TEXT_LIMITS.description) ?? '',
-    connection: cap(input.connection, LOG_TEXT_LIMITS.connection),
+    description: capText(input.description, LOG_TEXT_LIMITS.description) ?? '',
+    connection: capText(input.connection, LOG_TEXT_LIMITS.connection),
     connection_id: input.connection_id ?? null,
     client_id: input.client_id ?? null,
     client_name: input.client_name ?? null,
     user_id: input.user_id ?? null,
     identity_user_id: input.identity_user_id ?? null,
-    ip: cap(input.ip, LOG_TEXT_LIMITS.ip),
-    user_agent: cap(input.user_agent, LOG_TEXT_LIMITS.user_agent),
-    hostname: cap(input.hostname, LOG_TEXT_LIMITS.hostname),
+    ip: capText(input.ip, LOG_TEXT_LIMITS.ip),
+    user_agent: capText(input.user_agent, LOG_TEXT_LIMITS.user_agent),
+    hostname: capText(input.hostname, LOG_TEXT_LIMITS.hostname),
     details: cappedDetails(input.details),
   };
 }

@@ -75,7 +75,8 @@ interface Submission {
 @Injectable()
 export class LogoutStepRunner {
   private readonly log = new Logger(LogoutStepRunner.name);
-  private readonly groups = new Map<LogoutStep, GroupCommit<Submission, StepOutcome>>();
+  /** One group commit per step and work: batches merge only with batches of the same step and work. */
+  private readonly groups = new WeakMap<StepWorkOf, Map<LogoutStep, GroupCommit<Submission, StepOutcome>>>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -84,12 +85,17 @@ export class LogoutStepRunner {
     private readonly relay: OutboxRelay,
   ) {}
 
-  /** `work` is the step's (one per step in an app: the batches of one group share it). */
+  /**
+   * `work` is the step's: a use case passes the same function every time, so that the batches of
+   * its partitions can share a commit.
+   */
   runBatch(batch: LogoutRequested[], step: LogoutStep, heartbeat: () => Promise<void>, work: StepWorkOf): Promise<StepOutcome> {
-    let group = this.groups.get(step);
+    const ofWork = this.groups.get(work) ?? new Map<LogoutStep, GroupCommit<Submission, StepOutcome>>();
+    this.groups.set(work, ofWork);
+    let group = ofWork.get(step);
     if (!group) {
       group = new GroupCommit<Submission, StepOutcome>((items) => this.commit(step, items, work), 64);
-      this.groups.set(step, group);
+      ofWork.set(step, group);
     }
     return group.submit({ ids: [...new Set(batch.map((r) => r.requestId))], heartbeat });
   }

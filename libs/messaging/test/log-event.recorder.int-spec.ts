@@ -164,6 +164,24 @@ describe('LogEventRecorder', () => {
     expect(JSON.parse(queued.value)).toEqual(row.data);
   });
 
+  it('never cuts an emoji in two, and replaces what PostgreSQL cannot store (NUL, lone surrogates) in text and details', async () => {
+    await recorder.recordAlone([
+      {
+        type: 'fapi',
+        // The cut at 127 characters falls between the two halves of the emoji.
+        description: 'x',
+        connection: `${'c'.repeat(126)}\u{1F600}tail`,
+        user_agent: 'agent\u0000with NUL',
+        details: { request: { body: { name: 'lone \ud800 surrogate', 'key \udc00': 'value' } } },
+      },
+    ]);
+
+    const [row] = await stored();
+    expect(row.data.connection).toBe(`${'c'.repeat(126)}…`);
+    expect(row.data.user_agent).toBe('agent\ufffdwith NUL');
+    expect(row.data.details).toEqual({ request: { body: { name: 'lone \ufffd surrogate', 'key \ufffd': 'value' } } });
+  });
+
   it('keeps text at the limit as it is', async () => {
     await recorder.recordAlone([{ type: 'universal_logout_failed', description: 'd'.repeat(1024), connection: 'c'.repeat(128), user_agent: 'a'.repeat(256) }]);
 

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Initiator, LogEvent, LogoutRequested } from '@ulo/contracts';
-import { LogEventRecorder, LogoutStepRunner, OutboxRelay, OutboxWriter, PoisonMessageException, StepWork } from '@ulo/messaging';
+import { LogEventRecorder, LogoutStepRunner, OutboxRelay, OutboxWriter, PoisonMessageException, StepWork, StepWorkOf } from '@ulo/messaging';
 import { LockedRequest, LogEventRepository, LogoutRequestRepository, OutboxRepository, createDataSource } from '@ulo/persistence';
 import { deleteTopicsWithPrefix, pollUntil, testConfig, truncateAll, uniqueSuffix } from '@ulo/testing';
 import { TopicReader } from '../../../test/support/topic-reader';
@@ -80,13 +80,19 @@ describe('LogoutStepRunner', () => {
   const count = async (table: 'log_events' | 'outbox' | 'users'): Promise<number> =>
     Number((await dataSource.query(`SELECT count(*)::int AS n FROM ${table}`))[0].n);
 
-  /** A step's work that records what it saw and reports `work`. */
-  function recordingWork(calls: LockedRequest[], work: StepWork) {
-    return async (_tx: EntityManager, locked: LockedRequest): Promise<StepWork> => {
-      calls.push(locked);
-      return work;
+  /** A step's work that records the requests it saw and reports `work` for each. */
+  function recordingWork(calls: LockedRequest[], work: StepWork): StepWorkOf {
+    return async (_tx: EntityManager, pending: LockedRequest[]) => {
+      calls.push(...pending);
+      return new Map(pending.map((p) => [p.id, work]));
     };
   }
+
+  /** A step's work that reports `work` for each request it is given. */
+  const reporting =
+    (work: StepWork): StepWorkOf =>
+    async (_tx, pending) =>
+      new Map(pending.map((p) => [p.id, work]));
 
   it('runs a step’s work once, records its count, writes the work’s log events and asks the relay to publish', async () => {
     const request = await insertRequest('lr_once', 'idp-logout');
@@ -110,6 +116,8 @@ describe('LogoutStepRunner', () => {
         origin: { ip: '203.0.113.7', user_agent: 'Okta/1.0', hostname: 'login.example.com' },
         sessionsRevoked: null,
         refreshTokensRevoked: null,
+        // The request as accepted: what the step reads its scope from.
+        request,
       },
     ]);
     expect(await requestRow('lr_once')).toEqual({ sessions_revoked: null, refresh_tokens_revoked: 3, completed_at: null });
@@ -185,11 +193,11 @@ describe('LogoutStepRunner', () => {
       const request = await insertRequest(`lr_complete_${firstStep}`, 'idp-logout');
       // Sessions: 2 terminated; refresh tokens: 5 revoked; whatever the order.
       const workOf = { sessions: { count: 2 }, refresh_tokens: { count: 5 } };
-      await runner.run(request, firstStep, heartbeat, async () => workOf[firstStep]);
+      await runner.run(request, firstStep, heartbeat, reporting(workOf[firstStep]));
       expect(await logRows()).toEqual([]);
       expect((await requestRow(request.requestId)).completed_at).toBeNull();
 
-      await runner.run(request, secondStep, heartbeat, async () => workOf[secondStep]);
+      await runner.run(request, secondStep, heartbeat, reporting(workOf[secondStep]));
 
       const row = await requestRow(request.requestId);
       expect(row.sessions_revoked).toBe(2);
@@ -217,8 +225,8 @@ describe('LogoutStepRunner', () => {
       expect(await count('outbox')).toBe(1);
 
       // Redelivered to either step afterwards: nothing more.
-      expect(await runner.run(request, firstStep, heartbeat, async () => ({ count: 8 }))).toBe(0);
-      expect(await runner.run(request, secondStep, heartbeat, async () => ({ count: 8 }))).toBe(0);
+      expect(await runner.run(request, firstStep, heartbeat, reporting({ count: 8 }))).toBe(0);
+      expect(await runner.run(request, secondStep, heartbeat, reporting({ count: 8 }))).toBe(0);
       expect(await count('log_events')).toBe(1);
       expect(await count('outbox')).toBe(1);
       expect(await requestRow(request.requestId)).toEqual({ sessions_revoked: 2, refresh_tokens_revoked: 5, completed_at: row.completed_at });
@@ -227,8 +235,8 @@ describe('LogoutStepRunner', () => {
 
   it('a session-revoked request is completed without universal_logout_succeeded', async () => {
     const request = await insertRequest('lr_session_revoked', 'session-revoked', ['auth0|bob']);
-    await runner.run(request, 'sessions', heartbeat, async () => ({ count: 1 }));
-    await runner.run(request, 'refresh_tokens', heartbeat, async () => ({ count: 2 }));
+    await runner.run(request, 'sessions', heartbeat, reporting({ count: 1 }));
+    await runner.run(request, 'refresh_tokens', heartbeat, reporting({ count: 2 }));
 
     const row = await requestRow('lr_session_revoked');
     expect(row.sessions_revoked).toBe(1);
@@ -241,7 +249,7 @@ describe('LogoutStepRunner', () => {
   it('if the work throws after writing, nothing of the step remains, and the next run does the work', async () => {
     const request = await insertRequest('lr_throws', 'idp-logout');
     const failure = new Error('connection reset while revoking');
-    const writeThenThrow = async (tx: EntityManager): Promise<StepWork> => {
+    const writeThenThrow = async (tx: EntityManager): Promise<Map<string, StepWork>> => {
       await tx.query(`INSERT INTO users (user_id) VALUES ('auth0|written-by-the-step')`);
       await recorder.record(tx, [{ type: 'srrt', description: 'written before the failure' }]);
       throw failure;
@@ -264,7 +272,7 @@ describe('LogoutStepRunner', () => {
   it('runBatch locks each request once, works on those not done, and names the unknown ones', async () => {
     const done = await insertRequest('lr_b_done', 'idp-logout');
     const fresh = await insertRequest('lr_a_fresh', 'idp-logout');
-    await runner.run(done, 'sessions', heartbeat, async () => ({ count: 1 }));
+    await runner.run(done, 'sessions', heartbeat, reporting({ count: 1 }));
     const unknown = { ...fresh, requestId: 'lr_c_unknown' };
     const seen: string[][] = [];
 
@@ -280,6 +288,26 @@ describe('LogoutStepRunner', () => {
     expect(await requestRow('lr_b_done')).toEqual({ sessions_revoked: 1, refresh_tokens_revoked: null, completed_at: null });
   });
 
+  it('batches of the same step and work that arrive together share one commit, and each gets its own outcome', async () => {
+    const [a, b] = [await insertRequest('lr_together_a', 'idp-logout'), await insertRequest('lr_together_b', 'idp-logout')];
+    const seen: string[][] = [];
+    const work: StepWorkOf = async (_tx, pending) => {
+      seen.push(pending.map((p) => p.id));
+      return new Map(pending.map((p) => [p.id, { count: p.id === 'lr_together_a' ? 2 : 5 }]));
+    };
+
+    const [first, second] = await Promise.all([
+      runner.runBatch([a], 'sessions', heartbeat, work),
+      runner.runBatch([b, { ...b, requestId: 'lr_together_unknown' }], 'sessions', heartbeat, work),
+    ]);
+
+    expect(seen).toEqual([['lr_together_a', 'lr_together_b']]);
+    expect([...first.counts]).toEqual([['lr_together_a', 2]]);
+    expect(first.unknown).toEqual([]);
+    expect([...second.counts]).toEqual([['lr_together_b', 5]]);
+    expect(second.unknown).toEqual(['lr_together_unknown']);
+  });
+
   it('after the commit, asks the relay to publish: the universal_logout_succeeded reaches <prefix>log-events without waiting for a poll', async () => {
     relay.start();
     let reader: TopicReader | null = null;
@@ -288,8 +316,8 @@ describe('LogoutStepRunner', () => {
       await pollUntil(async () => relay.problem, (problem) => problem === null, { timeoutMs: 45_000, what: 'the relay to connect' });
       reader = await TopicReader.start(kafka, `${prefix}reader`, [logEventsTopic]);
       const request = await insertRequest('lr_published', 'idp-logout');
-      await runner.run(request, 'sessions', heartbeat, async () => ({ count: 1 }));
-      await runner.run(request, 'refresh_tokens', heartbeat, async () => ({ count: 2 }));
+      await runner.run(request, 'sessions', heartbeat, reporting({ count: 1 }));
+      await runner.run(request, 'refresh_tokens', heartbeat, reporting({ count: 2 }));
 
       const published = await pollUntil(async () => reader!.of(logEventsTopic), (m) => m.length >= 1, {
         what: 'the log event on log-events',

@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, GatewayConfig } from '@ulo/config';
 import { LogEventInput } from '@ulo/contracts';
-import { LogEventRecorder, OutboxRelay } from '@ulo/messaging';
+import { LogEventRecorder, OutboxRelay, capText } from '@ulo/messaging';
 import { GtrException } from './gtr.exception';
 import { RevocationAttempt } from './revocation-attempt';
 import { TokenBucket } from './token-bucket';
@@ -153,7 +153,5 @@ function aggregated(a: Aggregate, to: string): LogEventInput {
  * and lone surrogates replaced, and cut to `max` characters.
  */
 function callerText(text: string | null | undefined, max: number): string | null {
-  if (text === null || text === undefined) return null;
-  const cut = text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-  return cut.replace(/[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return capText(text?.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd'), max);
 }
