@@ -78,7 +78,12 @@ export class OutboxRelay {
     this.stopped = false;
     const producer = this.kafka.producer({
       allowAutoTopicCreation: false,
-      retry: { retries: 3 },
+      // No retries inside kafkajs 2.2.4: after a leader change its retry sends again only to the
+      // brokers that have not answered, so messages of a partition that moved to a broker which had
+      // answered are never sent, and the send still succeeds (seen in the fault test: back-channel
+      // events lost when a broker died). A failed send rolls the whole batch back into the outbox
+      // instead, and the relay sends it all again: duplicates, which consumers absorb, never a loss.
+      retry: { retries: 0 },
       // Murmur2, as the Java client: the user key lands on the same partition whoever produces it.
       createPartitioner: Partitioners.DefaultPartitioner,
     });

@@ -49,16 +49,18 @@ export class DeliverLogStreamBatch {
     const renewBy = Math.max(50, leaseMs / 3);
     if (stream.waitMs > 0) return { next: 'run', waitMs: Math.min(stream.waitMs, renewBy) };
 
-    const batch = await this.streams.nextBatch(stream.id, batchSize, batchWindowMs);
-    if (batch.logIds.length === 0) return { next: 'run', waitMs: pollIntervalMs };
-    if (batch.logIds.length < batchSize && batch.dueInMs > 0) {
-      return { next: 'run', waitMs: Math.min(batch.dueInMs, pollIntervalMs) };
-    }
-
-    // The lease has to outlast the delivery: at most one request past the budget, then its timeout.
+    // A due batch extends the lease past the delivery: at most one request past the budget, then its timeout.
     const budgetMs = leaseMs / 2;
-    const status = await this.streams.extendLease(stream.id, lease.owner, leaseMs + budgetMs + this.config.security.outboundTimeoutMs);
-    if (status !== 'active') return { next: 'run', waitMs: 0 };
+    const batch = await this.streams.nextBatch(
+      stream.id,
+      lease.owner,
+      batchSize,
+      batchWindowMs,
+      leaseMs + budgetMs + this.config.security.outboundTimeoutMs,
+    );
+    if (batch.logIds.length === 0) return { next: 'run', waitMs: pollIntervalMs };
+    if (batch.leasedStatus === undefined) return { next: 'run', waitMs: Math.min(batch.dueInMs, pollIntervalMs) };
+    if (batch.leasedStatus !== 'active') return { next: 'run', waitMs: 0 };
     lease.renewedAt = Date.now();
 
     const envelopes = batch.events.map(toLogStreamEnvelope);

@@ -20,6 +20,11 @@ export interface QueuedBatch {
   events: LogEvent[];
   /** Until the oldest queued event of the batch has waited the batch window; <= 0 when due. */
   dueInMs: number;
+  /**
+   * When the batch is due: the stream's status once its lease was extended for the delivery, or
+   * null when the lease was lost. Undefined when the batch is not due (nothing was extended).
+   */
+  leasedStatus?: LogStreamStatus | null;
 }
 
 export interface DeliveredBatch {
@@ -91,64 +96,61 @@ export class LogStreamDeliveryRepository {
   /**
    * The next events the stream has to deliver, oldest log_id first. The events themselves are
    * read only once the batch is due (full, or its oldest event has waited `windowMs`): a stream
-   * polling a filling batch does not read and parse it again on every poll.
+   * polling a filling batch does not read and parse it again on every poll. A due batch also
+   * extends this owner's lease by `leaseForMs`, in the same statement, so that the lease outlasts
+   * the delivery.
    */
-  async nextBatch(streamId: string, size: number, windowMs: number): Promise<QueuedBatch> {
-    const rows = await sqlRows<{ log_id: string; data: LogEvent | null; due_in_ms: number }>(
+  async nextBatch(streamId: string, owner: string, size: number, windowMs: number, leaseForMs: number): Promise<QueuedBatch> {
+    const rows = await sqlRows<{ log_id: string; data: LogEvent | null; due_in_ms: number; leased: boolean; status: LogStreamStatus | null }>(
       this.dataSource.manager,
       `WITH queued AS (
          SELECT log_id, enqueued_at FROM log_stream_queue WHERE stream_id = $1 ORDER BY log_id LIMIT $2),
        batch AS (
          SELECT count(*) = $2 AS full_batch,
                 CEIL(EXTRACT(EPOCH FROM (min(enqueued_at) + ${ms('$3')} - now())) * 1000)::int AS due_in_ms
-         FROM queued)
-       SELECT q.log_id, e.data, b.due_in_ms
+         FROM queued),
+       leased AS (
+         UPDATE log_streams SET lease_until = now() + ${ms('$5')}
+         WHERE id = $1 AND lease_owner = $4 AND EXISTS (SELECT 1 FROM batch WHERE full_batch OR due_in_ms <= 0)
+         RETURNING status)
+       SELECT q.log_id, e.data, b.due_in_ms, (b.full_batch OR b.due_in_ms <= 0) AS leased, (SELECT status FROM leased) AS status
        FROM queued q CROSS JOIN batch b
        LEFT JOIN log_events e ON (b.full_batch OR b.due_in_ms <= 0) AND e.log_id = q.log_id
        ORDER BY q.log_id`,
-      [streamId, size, windowMs],
+      [streamId, size, windowMs, owner, leaseForMs],
     );
     return {
       logIds: rows.map((r) => r.log_id),
       events: rows.filter((r) => r.data !== null).map((r) => r.data as LogEvent),
       dueInMs: rows.length ? rows[0].due_in_ms : 0,
+      ...(rows.length && rows[0].leased ? { leasedStatus: rows[0].status } : {}),
     };
-  }
-
-  /** Extends this owner's lease; the stream's status, or null when the lease was lost. */
-  async extendLease(id: string, owner: string, forMs: number): Promise<LogStreamStatus | null> {
-    const rows = await sqlRows<{ status: LogStreamStatus }>(
-      this.dataSource.manager,
-      `UPDATE log_streams SET lease_until = now() + ${ms('$3')} WHERE id = $1 AND lease_owner = $2 RETURNING status`,
-      [id, owner, forMs],
-    );
-    return rows[0]?.status ?? null;
   }
 
   /**
    * `done` was delivered (or can never be): it leaves the queue, the stream is healthy. False if
-   * the lease was lost meanwhile; the new owner delivers the batch again.
+   * the lease was lost meanwhile; the new owner delivers the batch again. One statement: the
+   * queue rows go only if the stream's row was updated (this owner still holds the lease).
    */
   async recordSuccess(streamId: string, owner: string, outcome: DeliveredBatch, leaseMs: number): Promise<boolean> {
     const { done, delivered } = outcome;
-    return this.dataSource.transaction(async (tx) => {
-      const rows = await sqlRows(
-        tx,
-        `WITH delivered AS (
-           UPDATE log_streams SET
-             last_delivered_log_id = COALESCE($3, last_delivered_log_id),
-             last_success_at = CASE WHEN $3::text IS NULL THEN last_success_at ELSE now() END,
-             delivered_count = delivered_count + $4,
-             consecutive_failures = 0, next_attempt_at = now(), lease_until = now() + ${ms('$5')}
-           WHERE id = $1 AND lease_owner = $2
-           RETURNING id)
-         SELECT id FROM delivered`,
-        [streamId, owner, delivered[delivered.length - 1] ?? null, delivered.length, leaseMs],
-      );
-      if (rows.length === 0) return false;
-      await runSql(tx, `DELETE FROM log_stream_queue WHERE stream_id = $1 AND log_id = ANY ($2::text[])`, [streamId, done]);
-      return true;
-    });
+    const rows = await sqlRows(
+      this.dataSource.manager,
+      `WITH delivered AS (
+         UPDATE log_streams SET
+           last_delivered_log_id = COALESCE($3, last_delivered_log_id),
+           last_success_at = CASE WHEN $3::text IS NULL THEN last_success_at ELSE now() END,
+           delivered_count = delivered_count + $4,
+           consecutive_failures = 0, next_attempt_at = now(), lease_until = now() + ${ms('$5')}
+         WHERE id = $1 AND lease_owner = $2
+         RETURNING id),
+       dequeued AS (
+         DELETE FROM log_stream_queue WHERE stream_id = $1 AND log_id = ANY ($6::text[]) AND EXISTS (SELECT 1 FROM delivered)
+         RETURNING 1)
+       SELECT id FROM delivered`,
+      [streamId, owner, delivered[delivered.length - 1] ?? null, delivered.length, leaseMs, done],
+    );
+    return rows.length > 0;
   }
 
   /**

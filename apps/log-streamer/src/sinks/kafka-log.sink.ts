@@ -50,7 +50,9 @@ export class KafkaLogSink implements LogSink {
     this.connecting ??= (async () => {
       const producer = this.kafka.producer({
         allowAutoTopicCreation: false,
-        retry: { retries: 2 },
+        // As the outbox relay: kafkajs' own retry can drop a moved partition's messages; a failed
+        // send is a failed delivery, which the stream retries whole (at least once).
+        retry: { retries: 0 },
         createPartitioner: Partitioners.DefaultPartitioner,
       });
       await producer.connect();
