@@ -44,6 +44,8 @@ export class GroupCommit<I, O> {
     while (this.waiting.length > 0) {
       // One turn of the event loop, so that the requests arriving together join this commit.
       await new Promise((r) => setImmediate(r));
+      // Another commit running at once may have taken them all meanwhile.
+      if (this.waiting.length === 0) break;
       const group = this.waiting.splice(0, this.maxItems);
       try {
         const outcomes = await this.commit(group.map((w) => w.item));
