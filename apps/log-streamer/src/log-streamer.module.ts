@@ -53,7 +53,7 @@ export class LogStreamerModule {
           inject: [SafeHttpClient, KAFKA, APP_CONFIG],
           useFactory: (http: SafeHttpClient, kafka: Kafka, c: LogStreamerConfig) =>
             new LogSinks(
-              new HttpLogSink(http, new SealedSecrets(c.security.signingKeyEncryptionSecret)),
+              new HttpLogSink(http, new SealedSecrets(c.security.signingKeyEncryptionSecret), c.logStreams.batchSize),
               new KafkaLogSink(kafka, c.logStreams.kafkaCreateTopics),
               http,
             ),

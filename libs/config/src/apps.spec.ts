@@ -116,6 +116,7 @@ describe('each app validates only what it uses (SPEC §1)', () => {
         'ALLOW_PRIVATE_NETWORK_URLS',
         'LOG_STREAMER_METRICS_HOST',
         'LOG_STREAMER_METRICS_PORT',
+        'LOG_STREAM_BATCHES_PER_STEP',
         'LOG_STREAM_BATCH_SIZE',
         'LOG_STREAM_BATCH_WINDOW_MS',
         'LOG_STREAM_FANOUT_RETENTION_HOURS',

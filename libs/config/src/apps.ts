@@ -83,6 +83,7 @@ export interface LogStreamerConfig extends ConsumerConfig {
   security: { allowPrivateNetworkUrls: boolean; outboundTimeoutMs: number; signingKeyEncryptionSecret: string };
   logStreams: {
     batchSize: number;
+    batchesPerStep: number;
     batchWindowMs: number;
     pollIntervalMs: number;
     retryBaseMs: number;
@@ -223,6 +224,7 @@ export function loadLogStreamerConfig(env: NodeJS.ProcessEnv = process.env): Log
     },
     logStreams: {
       batchSize: e.LOG_STREAM_BATCH_SIZE,
+      batchesPerStep: e.LOG_STREAM_BATCHES_PER_STEP,
       batchWindowMs: e.LOG_STREAM_BATCH_WINDOW_MS,
       pollIntervalMs: e.LOG_STREAM_POLL_INTERVAL_MS,
       retryBaseMs: e.LOG_STREAM_RETRY_BASE_MS,

@@ -120,6 +120,11 @@ export const logStreamsEnv = {
   ...streamTopicPrefixEnv,
   /** Events per delivery, at most 100. */
   LOG_STREAM_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(100),
+  /**
+   * Batches a stream takes from its queue per step: one read and one write of the queue for up to
+   * this many deliveries (HTTP requests of at most LOG_STREAM_BATCH_SIZE events each, in order).
+   */
+  LOG_STREAM_BATCHES_PER_STEP: z.coerce.number().int().min(1).max(20).default(5),
   /** The longest a queued event waits for its batch to fill. */
   LOG_STREAM_BATCH_WINDOW_MS: positiveInt(1000),
   /** How often an idle stream looks for new events (and an instance for streams nobody drives). */

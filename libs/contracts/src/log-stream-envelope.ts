@@ -6,6 +6,16 @@ export interface LogStreamEnvelope {
   data: LogEvent;
 }
 
-export function toLogStreamEnvelope(event: LogEvent): LogStreamEnvelope {
-  return { log_id: event.log_id, data: event };
+
+/**
+ * An envelope serialized for delivery: its `log_id`, and its JSON text built around the event's
+ * stored JSON text, so that a batch is delivered without parsing and re-serializing every event.
+ */
+export interface SerializedLogStreamEnvelope {
+  log_id: string;
+  json: string;
+}
+
+export function serializedLogStreamEnvelope(logId: string, eventJson: string): SerializedLogStreamEnvelope {
+  return { log_id: logId, json: `{"log_id":${JSON.stringify(logId)},"data":${eventJson}}` };
 }

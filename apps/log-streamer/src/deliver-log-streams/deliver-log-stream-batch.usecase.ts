@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, LogStreamerConfig } from '@ulo/config';
-import { toLogStreamEnvelope } from '@ulo/contracts';
 import { LogStreamerMetrics } from '../metrics/log-streamer.metrics';
 import { LogSinkException } from '../sinks/log-sink';
 import { LogSinks } from '../sinks/log-sinks';
-import { LogStreamDeliveryRepository } from './log-stream-delivery.repository';
+import { DrivenStream, LogStreamDeliveryRepository, QueuedBatch } from './log-stream-delivery.repository';
 import { retryDelayMs } from '@ulo/resilience';
 
 /** This instance's hold on one stream; renewed as it works. */
@@ -12,15 +11,26 @@ export interface StreamLease {
   streamId: string;
   owner: string;
   renewedAt: number;
+  /** What the next step works on, read while the last step recorded its delivery. */
+  prefetched?: StreamRead;
 }
 
 /** What the stream's loop does next: run again after `waitMs`, or stop driving the stream. */
 export type DeliveryStep = { next: 'run'; waitMs: number } | { next: 'stop'; reason: string };
 
+/** The stream as this owner holds it (null: lease lost or stream deleted) and its next batch. */
+interface StreamRead {
+  stream: DrivenStream | null;
+  batch: QueuedBatch;
+}
+
 /**
- * One step of a stream's delivery loop (SPEC §5): take the next batch from the stream's queue,
- * at most `LOG_STREAM_BATCH_SIZE` events or whatever waited `LOG_STREAM_BATCH_WINDOW_MS`, deliver
- * it, then remove it from the queue. At least once: a crash after delivering and before removing
+ * One step of a stream's delivery loop (SPEC §5): once the stream's queue holds a full batch
+ * (`LOG_STREAM_BATCH_SIZE` events) or its oldest event has waited `LOG_STREAM_BATCH_WINDOW_MS`,
+ * take up to `LOG_STREAM_BATCHES_PER_STEP` batches, deliver them in order, then remove what was
+ * delivered from the queue. While a delivery is being recorded, the next step's batch is read
+ * (without the events being removed), so a busy stream spends one database round trip per step
+ * besides its deliveries. At least once: a crash after delivering and before removing
  * delivers the batch again. A failure keeps the batch queued, schedules a retry with backoff, and
  * after `LOG_STREAM_MAX_FAILURES` in a row suspends the stream.
  */
@@ -36,11 +46,9 @@ export class DeliverLogStreamBatch {
   ) {}
 
   async execute(lease: StreamLease): Promise<DeliveryStep> {
-    const { batchSize, batchWindowMs, pollIntervalMs, leaseMs } = this.config.logStreams;
-    // Renew when a third of the lease is gone, so a live owner never loses it between steps.
-    const renew = Date.now() - lease.renewedAt > leaseMs / 3;
-    const stream = await this.streams.load(lease.streamId, lease.owner, renew ? leaseMs : null);
-    if (renew && stream) lease.renewedAt = Date.now();
+    const { pollIntervalMs, leaseMs } = this.config.logStreams;
+    const { stream, batch } = lease.prefetched ?? (await this.read(lease, []));
+    lease.prefetched = undefined;
     if (!stream) return { next: 'stop', reason: 'lease lost or stream deleted' };
     if (stream.status !== 'active') {
       await this.streams.release(stream.id, lease.owner);
@@ -48,29 +56,19 @@ export class DeliverLogStreamBatch {
     }
     const renewBy = Math.max(50, leaseMs / 3);
     if (stream.waitMs > 0) return { next: 'run', waitMs: Math.min(stream.waitMs, renewBy) };
-
-    // A due batch extends the lease past the delivery: at most one request past the budget, then its timeout.
-    const budgetMs = leaseMs / 2;
-    const batch = await this.streams.nextBatch(
-      stream.id,
-      lease.owner,
-      batchSize,
-      batchWindowMs,
-      leaseMs + budgetMs + this.config.security.outboundTimeoutMs,
-    );
     if (batch.logIds.length === 0) return { next: 'run', waitMs: pollIntervalMs };
     if (batch.leasedStatus === undefined) return { next: 'run', waitMs: Math.min(batch.dueInMs, pollIntervalMs) };
     if (batch.leasedStatus !== 'active') return { next: 'run', waitMs: 0 };
     lease.renewedAt = Date.now();
 
-    const envelopes = batch.events.map(toLogStreamEnvelope);
+    const envelopes = batch.envelopes;
     // Queued events no longer in the store cannot be delivered; they leave the queue with the batch.
     const kept = new Set(envelopes.map((e) => e.log_id));
     const gone = batch.logIds.filter((id) => !kept.has(id));
     const started = process.hrtime.bigint();
     let delivered: number;
     try {
-      delivered = envelopes.length > 0 ? await this.sinks.of(stream.type).deliver(stream, envelopes, Date.now() + budgetMs) : 0;
+      delivered = envelopes.length > 0 ? await this.sinks.of(stream.type).deliver(stream, envelopes, Date.now() + this.budgetMs()) : 0;
     } catch (err) {
       if (!(err instanceof LogSinkException)) throw err;
       this.observe(stream.type, started);
@@ -78,11 +76,45 @@ export class DeliverLogStreamBatch {
     }
     this.observe(stream.type, started);
     const sent = envelopes.slice(0, delivered).map((e) => e.log_id);
-    const recorded = await this.streams.recordSuccess(stream.id, lease.owner, { delivered: sent, done: [...sent, ...gone] }, leaseMs);
+    const done = [...sent, ...gone];
+    // Only a whole delivery reads ahead: a partial one (the deadline passed) starts again from the queue.
+    const whole = delivered === envelopes.length;
+    const [recorded, next] = await Promise.all([
+      this.streams.recordSuccess(stream.id, lease.owner, { delivered: sent, done }, leaseMs),
+      whole ? this.read(lease, done) : undefined,
+    ]);
     if (!recorded) return { next: 'stop', reason: 'lease lost during delivery' };
     lease.renewedAt = Date.now();
+    lease.prefetched = next;
     this.metrics.delivered.inc({ stream_id: stream.id }, delivered);
     return { next: 'run', waitMs: 0 };
+  }
+
+  /**
+   * The stream, if this owner still holds its lease (renewed when a third of it is gone), and its
+   * next batch without the events of `inFlight` (being removed from the queue meanwhile). A due
+   * batch extends the lease past its delivery: at most one request past the budget, then its timeout.
+   */
+  private async read(lease: StreamLease, inFlight: string[]): Promise<StreamRead> {
+    const { batchSize, batchesPerStep, batchWindowMs, leaseMs } = this.config.logStreams;
+    // Renew when a third of the lease is gone, so a live owner never loses it between steps.
+    const renew = Date.now() - lease.renewedAt > leaseMs / 3;
+    const [stream, batch] = await Promise.all([
+      this.streams.load(lease.streamId, lease.owner, renew ? leaseMs : null),
+      this.streams.nextBatch(
+        lease.streamId,
+        lease.owner,
+        { batchSize, limit: batchSize * batchesPerStep, windowMs: batchWindowMs, inFlight },
+        leaseMs + this.budgetMs() + this.config.security.outboundTimeoutMs,
+      ),
+    ]);
+    if (renew && stream) lease.renewedAt = Date.now();
+    return { stream, batch };
+  }
+
+  /** How long one step's deliveries may start requests. */
+  private budgetMs(): number {
+    return this.config.logStreams.leaseMs / 2;
   }
 
   private async failed(

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { LogEvent, LogStreamStatus, LogStreamType } from '@ulo/contracts';
+import { serializedLogStreamEnvelope, type LogStreamStatus, type LogStreamType, type SerializedLogStreamEnvelope } from '@ulo/contracts';
 import { runSql, sqlRows, type LogStreamSink } from '@ulo/persistence';
 import type { StreamLag } from '../metrics/log-streamer.metrics';
 
@@ -17,7 +17,8 @@ export interface DrivenStream {
 export interface QueuedBatch {
   /** Every queued log_id of the batch, in order, including any whose event is gone from the store. */
   logIds: string[];
-  events: LogEvent[];
+  /** The envelopes of the queued events still in the store, in order, built from their stored JSON text. */
+  envelopes: SerializedLogStreamEnvelope[];
   /** Until the oldest queued event of the batch has waited the batch window; <= 0 when due. */
   dueInMs: number;
   /**
@@ -25,6 +26,18 @@ export interface QueuedBatch {
    * null when the lease was lost. Undefined when the batch is not due (nothing was extended).
    */
   leasedStatus?: LogStreamStatus | null;
+}
+
+/** How much of its queue a stream takes per step (see {@link LogStreamDeliveryRepository.nextBatch}). */
+export interface BatchTake {
+  /** Events that make a full batch: a queue holding them is due at once. */
+  batchSize: number;
+  /** The most events taken (several batches). */
+  limit: number;
+  /** The longest the oldest queued event waits for its batch to fill. */
+  windowMs: number;
+  /** Queued events left out: those of the delivery being recorded at the same time. */
+  inFlight: string[];
 }
 
 export interface DeliveredBatch {
@@ -94,34 +107,36 @@ export class LogStreamDeliveryRepository {
   }
 
   /**
-   * The next events the stream has to deliver, oldest log_id first. The events themselves are
-   * read only once the batch is due (full, or its oldest event has waited `windowMs`): a stream
-   * polling a filling batch does not read and parse it again on every poll. A due batch also
-   * extends this owner's lease by `leaseForMs`, in the same statement, so that the lease outlasts
-   * the delivery.
+   * The next events the stream has to deliver (at most `limit`), oldest log_id first. The events
+   * themselves are read only once they are due (the queue holds `batchSize`, or its oldest event
+   * has waited `windowMs`): a stream polling a filling batch does not read and parse it again on
+   * every poll. Due events also extend this owner's lease by `leaseForMs`, in the same statement,
+   * so that the lease outlasts the delivery.
    */
-  async nextBatch(streamId: string, owner: string, size: number, windowMs: number, leaseForMs: number): Promise<QueuedBatch> {
-    const rows = await sqlRows<{ log_id: string; data: LogEvent | null; due_in_ms: number; leased: boolean; status: LogStreamStatus | null }>(
+  async nextBatch(streamId: string, owner: string, take: BatchTake, leaseForMs: number): Promise<QueuedBatch> {
+    const rows = await sqlRows<{ log_id: string; data: string | null; due_in_ms: number; leased: boolean; status: LogStreamStatus | null }>(
       this.dataSource.manager,
       `WITH queued AS (
-         SELECT log_id, enqueued_at FROM log_stream_queue WHERE stream_id = $1 ORDER BY log_id LIMIT $2),
+         SELECT log_id, enqueued_at FROM log_stream_queue
+         WHERE stream_id = $1 AND NOT (log_id = ANY ($7::text[]))
+         ORDER BY log_id LIMIT $6),
        batch AS (
-         SELECT count(*) = $2 AS full_batch,
+         SELECT count(*) >= $2 AS full_batch,
                 CEIL(EXTRACT(EPOCH FROM (min(enqueued_at) + ${ms('$3')} - now())) * 1000)::int AS due_in_ms
          FROM queued),
        leased AS (
          UPDATE log_streams SET lease_until = now() + ${ms('$5')}
          WHERE id = $1 AND lease_owner = $4 AND EXISTS (SELECT 1 FROM batch WHERE full_batch OR due_in_ms <= 0)
          RETURNING status)
-       SELECT q.log_id, e.data, b.due_in_ms, (b.full_batch OR b.due_in_ms <= 0) AS leased, (SELECT status FROM leased) AS status
+       SELECT q.log_id, e.data::text AS data, b.due_in_ms, (b.full_batch OR b.due_in_ms <= 0) AS leased, (SELECT status FROM leased) AS status
        FROM queued q CROSS JOIN batch b
        LEFT JOIN log_events e ON (b.full_batch OR b.due_in_ms <= 0) AND e.log_id = q.log_id
        ORDER BY q.log_id`,
-      [streamId, size, windowMs, owner, leaseForMs],
+      [streamId, take.batchSize, take.windowMs, owner, leaseForMs, take.limit, take.inFlight],
     );
     return {
       logIds: rows.map((r) => r.log_id),
-      events: rows.filter((r) => r.data !== null).map((r) => r.data as LogEvent),
+      envelopes: rows.filter((r) => r.data !== null).map((r) => serializedLogStreamEnvelope(r.log_id, r.data as string)),
       dueInMs: rows.length ? rows[0].due_in_ms : 0,
       ...(rows.length && rows[0].leased ? { leasedStatus: rows[0].status } : {}),
     };

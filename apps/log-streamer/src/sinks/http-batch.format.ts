@@ -1,18 +1,17 @@
-import type { LogStreamEnvelope } from '@ulo/contracts';
+import type { SerializedLogStreamEnvelope } from '@ulo/contracts';
 import type { HttpContentFormat } from '@ulo/contracts';
 
 /**
- * SPEC §5: the request bodies of one batch. JSONARRAY: the batch as one array; JSONLINES: the
- * batch, one envelope per line; JSONOBJECT: one envelope per request.
+ * SPEC §5: the request bodies of the envelopes of one step, in order, each request holding at
+ * most `batchSize` of them. JSONARRAY: each batch as one array; JSONLINES: each batch, one
+ * envelope per line; JSONOBJECT: one envelope per request.
  */
-export function httpBodiesOf(format: HttpContentFormat, batch: LogStreamEnvelope[]): { body: string; count: number }[] {
-  if (batch.length === 0) return [];
-  switch (format) {
-    case 'JSONARRAY':
-      return [{ body: JSON.stringify(batch), count: batch.length }];
-    case 'JSONLINES':
-      return [{ body: batch.map((e) => JSON.stringify(e)).join('\n'), count: batch.length }];
-    case 'JSONOBJECT':
-      return batch.map((e) => ({ body: JSON.stringify(e), count: 1 }));
+export function httpBodiesOf(format: HttpContentFormat, envelopes: SerializedLogStreamEnvelope[], batchSize: number): { body: string; count: number }[] {
+  if (format === 'JSONOBJECT') return envelopes.map((e) => ({ body: e.json, count: 1 }));
+  const bodies: { body: string; count: number }[] = [];
+  for (let start = 0; start < envelopes.length; start += batchSize) {
+    const texts = envelopes.slice(start, start + batchSize).map((e) => e.json);
+    bodies.push({ body: format === 'JSONARRAY' ? `[${texts.join(',')}]` : texts.join('\n'), count: texts.length });
   }
+  return bodies;
 }

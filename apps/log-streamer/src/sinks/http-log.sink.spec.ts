@@ -1,9 +1,11 @@
-import type { LogStreamEnvelope } from '@ulo/contracts';
+import { serializedLogStreamEnvelope } from '@ulo/contracts';
 import { OutboundRequestException, SafeHttpClient, SealedFor, SealedSecrets, encryptSecret } from '@ulo/security';
 import { HttpLogSink } from './http-log.sink';
 import { LogSinkException, SinkTarget } from './log-sink';
 
-const envelopes: LogStreamEnvelope[] = [1, 2, 3, 4].map((n) => ({ log_id: `id-${n}`, data: { log_id: `id-${n}` } }) as never);
+const envelopes = [1, 2, 3, 4].map((n) => serializedLogStreamEnvelope(`id-${n}`, `{"log_id": "id-${n}"}`));
+/** The envelopes as the receiver parses them. */
+const received = [1, 2, 3, 4].map((n) => ({ log_id: `id-${n}`, data: { log_id: `id-${n}` } }));
 
 function target(format: string, extra: Record<string, unknown> = {}): SinkTarget {
   return {
@@ -45,7 +47,7 @@ describe('HttpLogSink (SPEC §5 http sink)', () => {
     expect(delivered).toBe(4);
     expect(calls).toHaveLength(1);
     expect(calls[0].headers).toMatchObject({ authorization: 'Splunk abc', 'content-type': 'application/json', 'x-tenant': 'acme' });
-    expect(JSON.parse(calls[0].body)).toEqual(envelopes);
+    expect(JSON.parse(calls[0].body)).toEqual(received);
   });
 
   it('sends a custom header named like a prototype property as a header', async () => {
@@ -115,6 +117,19 @@ describe('HttpLogSink (SPEC §5 http sink)', () => {
     await expect(sinkOf(http).deliver(target('JSONARRAY'), envelopes, later())).rejects.toThrow(
       new LogSinkException('POST https://siem.example.com/in answered 503: busy'),
     );
+  });
+
+  it('JSONARRAY: a request per LOG_STREAM_BATCH_SIZE envelopes, and the batches delivered before a failure', async () => {
+    const { http, calls } = client([200, 200]);
+    const inTwos = new HttpLogSink(http, new SealedSecrets(SECRET), 2);
+    expect(await inTwos.deliver(target('JSONARRAY'), envelopes, later())).toBe(4);
+    expect(calls.map((c) => JSON.parse(c.body))).toEqual([received.slice(0, 2), received.slice(2)]);
+
+    const failing = client([200, 500]);
+    const failure = await new HttpLogSink(failing.http, new SealedSecrets(SECRET), 2)
+      .deliver(target('JSONARRAY'), envelopes, later())
+      .catch((e: LogSinkException) => e);
+    expect((failure as LogSinkException).delivered).toBe(2);
   });
 
   it('JSONOBJECT: reports the envelopes delivered before a failure', async () => {

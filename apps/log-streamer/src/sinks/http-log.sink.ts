@@ -1,4 +1,4 @@
-import type { LogStreamEnvelope } from '@ulo/contracts';
+import type { SerializedLogStreamEnvelope } from '@ulo/contracts';
 import type { HttpLogStreamSink } from '@ulo/persistence';
 import { OutboundRequestException, SafeHttpClient, SealedFor, SealedSecrets, UnsafeUrlException } from '@ulo/security';
 import { httpBodiesOf } from './http-batch.format';
@@ -12,9 +12,11 @@ export class HttpLogSink implements LogSink {
   constructor(
     private readonly http: SafeHttpClient,
     private readonly secrets: SealedSecrets,
+    /** Envelopes per JSONARRAY or JSONLINES request (LOG_STREAM_BATCH_SIZE). */
+    private readonly batchSize = 100,
   ) {}
 
-  async deliver(target: SinkTarget, batch: LogStreamEnvelope[], deadline: number): Promise<number> {
+  async deliver(target: SinkTarget, batch: SerializedLogStreamEnvelope[], deadline: number): Promise<number> {
     const sink = target.sink as HttpLogStreamSink;
     // No prototype: a custom header may be named `__proto__` (a legal field name), and must stay a header.
     const headers: Record<string, string> = Object.create(null) as Record<string, string>;
@@ -32,7 +34,7 @@ export class HttpLogSink implements LogSink {
     if (authorization) headers.authorization = authorization;
 
     let delivered = 0;
-    for (const { body, count } of httpBodiesOf(sink.httpContentFormat, batch)) {
+    for (const { body, count } of httpBodiesOf(sink.httpContentFormat, batch, this.batchSize)) {
       // JSONOBJECT sends a request per event: a slow receiver must not outlast the stream's lease.
       if (delivered > 0 && Date.now() > deadline) return delivered;
       let status: number;

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Kafka, Partitioners, Producer } from 'kafkajs';
-import { LogStreamEnvelope, TopicPartitions, Topics } from '@ulo/contracts';
+import { SerializedLogStreamEnvelope, TopicPartitions, Topics } from '@ulo/contracts';
 import { createTopicsIfMissing } from '@ulo/messaging';
 import type { KafkaLogStreamSink } from '@ulo/persistence';
 import { LogSink, LogSinkException, SinkTarget } from './log-sink';
@@ -22,7 +22,7 @@ export class KafkaLogSink implements LogSink {
     private readonly createTopics = false,
   ) {}
 
-  async deliver(target: SinkTarget, batch: LogStreamEnvelope[]): Promise<number> {
+  async deliver(target: SinkTarget, batch: SerializedLogStreamEnvelope[]): Promise<number> {
     const { topic } = target.sink as KafkaLogStreamSink;
     try {
       await this.ensureTopic(topic);
@@ -30,7 +30,7 @@ export class KafkaLogSink implements LogSink {
       await producer.send({
         topic,
         acks: -1,
-        messages: batch.map((e) => ({ key: e.log_id, value: JSON.stringify(e) })),
+        messages: batch.map((e) => ({ key: e.log_id, value: e.json })),
       });
     } catch (err) {
       throw new LogSinkException(`publishing to ${topic} failed: ${(err as Error).message}`);

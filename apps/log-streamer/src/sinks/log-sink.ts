@@ -1,4 +1,4 @@
-import type { LogStreamEnvelope, LogStreamType } from '@ulo/contracts';
+import type { LogStreamType, SerializedLogStreamEnvelope } from '@ulo/contracts';
 import type { LogStreamSink } from '@ulo/persistence';
 
 /** What a sink needs of a stream. */
@@ -22,10 +22,11 @@ export class LogSinkException extends Error {
 }
 
 /**
- * The port every sink implements: deliver a batch, in order, or throw LogSinkException. A sink
- * that needs several requests for a batch starts none after `deadline` (epoch ms) and returns how
- * many envelopes it delivered (a prefix of the batch); the rest stays queued for the next step.
+ * The port every sink implements: deliver a step's envelopes, in order, or throw LogSinkException.
+ * A sink that needs several requests for them (HTTP sends at most LOG_STREAM_BATCH_SIZE per request)
+ * starts none after `deadline` (epoch ms) and returns how many envelopes it delivered (a prefix);
+ * the rest stays queued for the next step.
  */
 export interface LogSink {
-  deliver(target: SinkTarget, batch: LogStreamEnvelope[], deadline: number): Promise<number>;
+  deliver(target: SinkTarget, batch: SerializedLogStreamEnvelope[], deadline: number): Promise<number>;
 }
