@@ -2,8 +2,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { DeadLetter, LogEvent } from '@ulo/contracts';
 import { buildLogEvent } from '@ulo/messaging';
+import { LogStreamRepository } from '@ulo/persistence';
 import { deleteTopicsWithPrefix, pollUntil, testConfig, truncateAll, uniqueSuffix } from '@ulo/testing';
 import { TopicReader, handledPast, produce } from '../../../test/support/topic-reader';
+import { LogStreamFanoutRepository } from '../src/store-log-events/log-stream-fanout.repository';
 import { LogReceiver } from './log-receiver';
 import { RunningLogStreamer, publishLogEvents, startLogStreamer } from './log-streamer.harness';
 
@@ -161,5 +163,42 @@ describe('log-streamer: log-events', () => {
       { stream_id: 'st_all', log_id: next.log_id },
       { stream_id: 'st_management', log_id: next.log_id },
     ]);
+  });
+
+  describe('a stream deleted while events are queued for it keeps no queue row', () => {
+    const event = () => buildLogEvent({ type: 'sapi', description: 'Create a client' });
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+    it('deleted during the fan-out: the deletion waits for it, then removes what it queued', async () => {
+      const fanouts = streamer.app.get(LogStreamFanoutRepository);
+      const e = event();
+      let removal: Promise<boolean> | undefined;
+      await dataSource.transaction(async (tx) => {
+        expect(await fanouts.fanOut(tx, [e])).toBe(2);
+        removal = new LogStreamRepository(dataSource).remove('st_all');
+        await pause(300);
+        // Not deleted yet: the fan-out's transaction holds the stream.
+        expect(await query(`SELECT id FROM log_streams WHERE id = 'st_all'`)).toEqual([{ id: 'st_all' }]);
+      });
+      expect(await removal).toBe(true);
+      expect(await queued()).toEqual([{ stream_id: 'st_management', log_id: e.log_id }]);
+    });
+
+    it('deleted before the fan-out commits its statement: nothing is queued for it', async () => {
+      const fanouts = streamer.app.get(LogStreamFanoutRepository);
+      const e = event();
+      const deletion = dataSource.createQueryRunner();
+      await deletion.startTransaction();
+      try {
+        await deletion.query(`DELETE FROM log_streams WHERE id = 'st_all'`);
+        const fanOut = dataSource.transaction((tx) => fanouts.fanOut(tx, [e]));
+        await pause(300);
+        await deletion.commitTransaction();
+        expect(await fanOut).toBe(1);
+      } finally {
+        await deletion.release();
+      }
+      expect(await queued()).toEqual([{ stream_id: 'st_management', log_id: e.log_id }]);
+    });
   });
 });

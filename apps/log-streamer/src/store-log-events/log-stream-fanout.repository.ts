@@ -19,6 +19,8 @@ export class LogStreamFanoutRepository {
     const [row] = await sqlRows<{ queued: number }>(
       tx,
       `WITH input (log_id, category) AS (SELECT * FROM unnest($1::text[], $2::text[])),
+       -- Held until commit: a stream deleted meanwhile waits, then deletes what this queued.
+       streams AS (SELECT id, categories FROM log_streams ORDER BY id FOR KEY SHARE),
        fresh AS (
          INSERT INTO log_stream_fanouts (log_id) SELECT log_id FROM input ORDER BY log_id
          ON CONFLICT DO NOTHING
@@ -28,7 +30,7 @@ export class LogStreamFanoutRepository {
          SELECT s.id, i.log_id
          FROM input i
          JOIN fresh f ON f.log_id = i.log_id
-         JOIN log_streams s ON cardinality(s.categories) = 0 OR i.category = ANY (s.categories)
+         JOIN streams s ON cardinality(s.categories) = 0 OR i.category = ANY (s.categories)
          ORDER BY s.id, i.log_id
          ON CONFLICT DO NOTHING
          RETURNING 1)

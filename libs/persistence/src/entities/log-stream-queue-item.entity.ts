@@ -1,7 +1,10 @@
-import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { LogStreamEntity } from './log-stream.entity';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** An event a log stream has still to deliver; deleted once delivered, or with its stream. */
+/**
+ * An event a log stream has still to deliver; deleted once delivered, or with its stream
+ * (LogStreamRepository.remove). No foreign key: it would be checked row by row on the
+ * log-streamer's hottest insert; the fan-out locks the streams it queues for once per statement.
+ */
 @Entity({ name: 'log_stream_queue' })
 export class LogStreamQueueItemEntity {
   @PrimaryColumn({ name: 'stream_id', type: 'text', primaryKeyConstraintName: 'log_stream_queue_pkey' })
@@ -12,8 +15,4 @@ export class LogStreamQueueItemEntity {
 
   @Column({ name: 'enqueued_at', type: 'timestamptz', default: () => 'now()' })
   enqueuedAt: Date;
-
-  @ManyToOne(() => LogStreamEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'stream_id', foreignKeyConstraintName: 'log_stream_queue_stream_id_fkey' })
-  stream?: LogStreamEntity;
 }

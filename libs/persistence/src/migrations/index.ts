@@ -7,6 +7,7 @@ import { DeliveryClaimPlan1764518400000 } from './1764518400000-delivery-claim-p
 import { OutboxWithoutPublishedAt1764604800000 } from './1764604800000-outbox-without-published-at';
 import { LogoutRequestReannouncement1764691200000 } from './1764691200000-logout-request-reannouncement';
 import { IdentitiesByConnectionId1764777600000 } from './1764777600000-identities-by-connection-id';
+import { LogStreamQueueWithoutForeignKey1764864000000 } from './1764864000000-log-stream-queue-without-foreign-key';
 
 /** In order. A landed migration is never edited; a change is a new file. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   OutboxWithoutPublishedAt1764604800000,
   LogoutRequestReannouncement1764691200000,
   IdentitiesByConnectionId1764777600000,
+  LogStreamQueueWithoutForeignKey1764864000000,
 ];

@@ -23,6 +23,20 @@ export class LogStreamRepository {
     return new Map(rows.map((r) => [r.stream_id, r.lag]));
   }
 
+  /**
+   * Deletes the stream and then its queue, in one transaction; false if there was no such stream.
+   * Two statements: the first waits for a fan-out that is queueing for the stream (it holds the
+   * stream's row in key-share mode) to commit, and the second then sees and deletes what it queued.
+   */
+  async remove(id: string): Promise<boolean> {
+    return this.dataSource.transaction(async (tx) => {
+      const { affected } = await runSql(tx, `DELETE FROM log_streams WHERE id = $1`, [id]);
+      if (affected === 0) return false;
+      await runSql(tx, `DELETE FROM log_stream_queue WHERE stream_id = $1`, [id]);
+      return true;
+    });
+  }
+
   /** Every http stream's sink as stored (sealed values included), in id order. */
   async httpSinks(): Promise<{ id: string; sink: HttpLogStreamSink }[]> {
     return sqlRows(this.dataSource.manager, `SELECT id, sink FROM log_streams WHERE type = 'http' ORDER BY id`);

@@ -1,4 +1,4 @@
-import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { MoreThan, Repository } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
@@ -17,7 +17,7 @@ import {
 import { SealedFor, encryptSecretAsync } from '@ulo/security';
 import { newId } from '../ids';
 import { CheckpointQuery, DEFAULT_TAKE, toPage } from '../paging/checkpoint-page';
-import { deleteOr404, findOr404 } from '../rows';
+import { findOr404 } from '../rows';
 import { CreateLogStreamDto, UpdateLogStreamDto } from './log-stream.dto';
 import { REDACTED } from './log-stream-sink.dto';
 import { InvalidLogStreamException, validateFilters, validateSink } from './log-stream-sink.policy';
@@ -122,9 +122,9 @@ export class LogStreamsService {
     return this.get(id);
   }
 
-  /** The stream's queue goes with it (ON DELETE CASCADE). */
+  /** The stream's queue goes with it. */
   async remove(id: string): Promise<void> {
-    await deleteOr404(this.streams, { id }, `No log stream with id ${id}`);
+    if (!(await this.queues.remove(id))) throw new NotFoundException(`No log stream with id ${id}`);
   }
 
   private view(s: LogStreamEntity, lag: number): LogStreamView {
