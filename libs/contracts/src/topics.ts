@@ -32,6 +32,21 @@ export const TopicPartitions: Record<TopicName, number> = {
   'log-events': 6,
 };
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * `retention.ms` each topic is created with. The pipeline's topics and `log-events` keep 7 days:
+ * a consumer down for less than that loses nothing, and the log-streamer's fan-out markers
+ * (LOG_STREAM_FANOUT_RETENTION_HOURS, 168) outlive every message that can be redelivered. The
+ * dead-letter topic keeps 30 days, for an operator to replay from.
+ */
+export const TopicRetentionMs: Record<TopicName, number> = {
+  'logout-requested.v1': 7 * DAY_MS,
+  'sessions-terminated.v1': 7 * DAY_MS,
+  'dead-letter.v1': 30 * DAY_MS,
+  'log-events': 7 * DAY_MS,
+};
+
 export function prefixed(prefix: string, topic: TopicName): string {
   return `${prefix}${topic}`;
 }

@@ -1,5 +1,5 @@
 import { Admin, Kafka } from 'kafkajs';
-import { TopicName, TopicPartitions, Topics, prefixed } from '@ulo/contracts';
+import { TopicName, TopicPartitions, TopicRetentionMs, Topics, prefixed } from '@ulo/contracts';
 
 /** How a new topic is replicated: copies of each partition, and how many an acks=-1 write waits for. */
 export interface TopicReplication {
@@ -63,7 +63,10 @@ async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
  * a leader, and returns their names. Safe from several instances at once: kafkajs answers a topic
  * created meanwhile by another instance as "nothing created", not as an error.
  */
-export async function createTopicsIfMissing(kafka: Kafka, topics: { topic: string; numPartitions: number }[]): Promise<string[]> {
+export async function createTopicsIfMissing(
+  kafka: Kafka,
+  topics: { topic: string; numPartitions: number; retentionMs?: number }[],
+): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -74,10 +77,15 @@ export async function createTopicsIfMissing(kafka: Kafka, topics: { topic: strin
     // one replica, so create the topics (start the apps once) with every broker up.
     const { replicationFactor, minInsyncReplicas } = replicationFor((await admin.describeCluster()).brokers.length);
     await admin.createTopics({
-      topics: wanted.map((t) => ({
-        ...t,
+      topics: wanted.map(({ topic, numPartitions, retentionMs }) => ({
+        topic,
+        numPartitions,
         replicationFactor,
-        configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }],
+        configEntries: [
+          { name: 'min.insync.replicas', value: String(minInsyncReplicas) },
+          // Without one, the broker's default (log.retention.hours, 168 unless changed).
+          ...(retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(retentionMs) }]),
+        ],
       })),
       waitForLeaders: false, // waited for below, with retries kafkajs lacks
     });
@@ -92,6 +100,10 @@ export async function createTopicsIfMissing(kafka: Kafka, topics: { topic: strin
 export async function ensureTopics(kafka: Kafka, prefix: string): Promise<void> {
   await createTopicsIfMissing(
     kafka,
-    Object.values(Topics).map((t: TopicName) => ({ topic: prefixed(prefix, t), numPartitions: TopicPartitions[t] })),
+    Object.values(Topics).map((t: TopicName) => ({
+      topic: prefixed(prefix, t),
+      numPartitions: TopicPartitions[t],
+      retentionMs: TopicRetentionMs[t],
+    })),
   );
 }

@@ -59,16 +59,25 @@ describe('ensureTopics', () => {
       () =>
         admin
           .describeConfigs({
-            resources: names.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas'] })),
+            resources: names.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas', 'retention.ms'] })),
             includeSynonyms: false,
           })
           .catch(() => null),
       (d) => d !== null && d.resources.length === names.length,
       { what: 'the configuration of the topics' },
     );
+    // Seven days (604800000 ms) for the pipeline and log-events, thirty for the dead letters.
+    const retention: Record<string, string> = {
+      [`${prefix}logout-requested.v1`]: '604800000',
+      [`${prefix}sessions-terminated.v1`]: '604800000',
+      [`${prefix}dead-letter.v1`]: '2592000000',
+      [`${prefix}log-events`]: '604800000',
+    };
     for (const resource of described!.resources) {
-      expect(resource.configEntries).toEqual([
+      const entries = [...resource.configEntries].sort((a, b) => a.configName.localeCompare(b.configName));
+      expect(entries).toEqual([
         expect.objectContaining({ configName: 'min.insync.replicas', configValue: String(expected.minInsyncReplicas), isDefault: false }),
+        expect.objectContaining({ configName: 'retention.ms', configValue: retention[resource.resourceName], isDefault: false }),
       ]);
     }
   });
