@@ -5,6 +5,7 @@ import { dataSourceOptions } from './data-source';
 import { DatabaseConnection } from './database-connection';
 import { BackchannelDeliveryRepository } from './repositories/backchannel-delivery.repository';
 import { LogEventRepository } from './repositories/log-event.repository';
+import { LogPartitionsRepository } from './repositories/log-partitions.repository';
 import { LogStreamRepository } from './repositories/log-stream.repository';
 import { LogoutRequestRepository } from './repositories/logout-request.repository';
 import { OutboxRepository } from './repositories/outbox.repository';
@@ -16,6 +17,7 @@ import { SigningKeyRepository } from './repositories/signing-key.repository';
 const repositories = [
   OutboxRepository,
   LogEventRepository,
+  LogPartitionsRepository,
   LogoutRequestRepository,
   SessionRepository,
   RefreshTokenRepository,

@@ -4,6 +4,11 @@ import type { LogEvent } from '@ulo/contracts';
 /**
  * SPEC §5 the queryable log. The whole event is kept in `data`; the columns exist to filter and
  * page: each filter of GET /api/v2/logs pages in log_id order through its own (column, log_id) index.
+ *
+ * The migrations partition the table by range of log_id, one partition per UTC day plus a default
+ * one (LogEventsPartitionedByDay1764950400000, LogPartitionsRepository), so that a day past the
+ * retention is dropped whole. TypeORM cannot describe partitioning: built from this entity alone
+ * (synchronize), the table is a plain one with the same columns, keys and indexes.
  */
 @Entity({ name: 'log_events' })
 @Index('ix_log_events_type', ['type', 'logId'])

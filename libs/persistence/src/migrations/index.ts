@@ -8,6 +8,7 @@ import { OutboxWithoutPublishedAt1764604800000 } from './1764604800000-outbox-wi
 import { LogoutRequestReannouncement1764691200000 } from './1764691200000-logout-request-reannouncement';
 import { IdentitiesByConnectionId1764777600000 } from './1764777600000-identities-by-connection-id';
 import { LogStreamQueueWithoutForeignKey1764864000000 } from './1764864000000-log-stream-queue-without-foreign-key';
+import { LogEventsPartitionedByDay1764950400000 } from './1764950400000-log-events-partitioned-by-day';
 
 /** In order. A landed migration is never edited; a change is a new file. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   LogoutRequestReannouncement1764691200000,
   IdentitiesByConnectionId1764777600000,
   LogStreamQueueWithoutForeignKey1764864000000,
+  LogEventsPartitionedByDay1764950400000,
 ];
