@@ -11,6 +11,7 @@ import { MetricsController } from './health/metrics.controller';
 import { TransientErrorFilter } from './health/transient-error.filter';
 import { DiscoveryModule } from './discovery/discovery.module';
 import { ManagementModule } from './management/management.module';
+import { RetentionModule } from './retention/retention.module';
 import { RevocationModule } from './revocation/revocation.module';
 
 @Module({})
@@ -36,6 +37,7 @@ export class GatewayModule implements NestModule {
         RevocationModule,
         ManagementModule,
         DiscoveryModule,
+        RetentionModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [

@@ -86,12 +86,17 @@ describe('each app validates only what it uses (SPEC §1)', () => {
         'GTR_UNVERIFIED_PER_SOURCE_PER_SECOND',
         'JWKS_CACHE_MAX_AGE_SECONDS',
         'JWKS_COOLDOWN_SECONDS',
+        'LOGOUT_REQUEST_RETENTION_DAYS',
         'LOGOUT_STUCK_AFTER_SECONDS',
+        'LOG_RETENTION_DAYS',
         'LOG_STREAM_KAFKA_TOPIC_PREFIX',
         'MANAGEMENT_API_TOKENS',
         'OUTBOUND_TIMEOUT_MS',
+        'PARKED_DELIVERY_RETENTION_DAYS',
         'PORT',
         'PUBLIC_BASE_URL',
+        'RETENTION_PRUNE_INTERVAL_MS',
+        'REVOKED_CREDENTIAL_RETENTION_DAYS',
         'SIGNING_KEY_ENCRYPTION_SECRET',
       ].sort(),
     );
@@ -151,6 +156,9 @@ describe('each app validates only what it uses (SPEC §1)', () => {
     ['SIGNING_KEY_ENCRYPTION_SECRET', 'short'],
     ['LOG_STREAM_KAFKA_TOPIC_PREFIX', 'a b'],
     ['LOG_STREAM_KAFKA_TOPIC_PREFIX', '__consumer'],
+    ['LOG_RETENTION_DAYS', '0'],
+    ['REVOKED_CREDENTIAL_RETENTION_DAYS', 'a week'],
+    ['LOGOUT_REQUEST_RETENTION_DAYS', '3651'],
   ])('the gateway rejects %s=%s naming the variable, not its value', (key, value) => {
     expect(() => loadGatewayConfig({ ...SECRET, [key]: value })).toThrow(new RegExp(`^invalid configuration: ${key} `));
     expect(() => loadGatewayConfig({ ...SECRET, [key]: value })).not.toThrow(value);
@@ -187,6 +195,16 @@ describe('each app validates only what it uses (SPEC §1)', () => {
     }
     // Every variable that can reject this value did (the others take any text, or text this long).
     expect(rejected).toBeGreaterThan(1);
+  });
+
+  it('the gateway keeps the log and logout requests 30 days, parked deliveries 90, revoked credentials 7 by default', () => {
+    expect(loadGatewayConfig({ ...SECRET }).retention).toEqual({
+      logDays: 30,
+      logoutRequestDays: 30,
+      parkedDeliveryDays: 90,
+      revokedCredentialDays: 7,
+      pruneIntervalMs: 900000,
+    });
   });
 
   it('never quotes a password in DATABASE_URL', () => {

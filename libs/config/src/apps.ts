@@ -12,6 +12,7 @@ import {
   outboundTimeoutEnv,
   previousSecretEnv,
   publicBaseUrlEnv,
+  retentionEnv,
   secretEnv,
   streamTopicPrefixEnv,
 } from './sections';
@@ -61,8 +62,18 @@ export interface GatewayConfig extends AppConfig {
   };
   rejectionLog: { perSecond: number; intervalSeconds: number };
   logoutStuckAfterSeconds: number;
+  retention: RetentionConfig;
   /** LOG_STREAM_KAFKA_TOPIC_PREFIX: a kafka stream's topic must start with it. */
   logStreams: { kafkaTopicPrefix: string };
+}
+
+/** What the database keeps, in days (see retentionEnv), and how often it is pruned. */
+export interface RetentionConfig {
+  logDays: number;
+  logoutRequestDays: number;
+  parkedDeliveryDays: number;
+  revokedCredentialDays: number;
+  pruneIntervalMs: number;
 }
 
 export interface BackchannelDispatcherConfig extends ConsumerConfig {
@@ -123,6 +134,7 @@ export const gatewayEnv = z.object({
   ...secretEnv,
   ...streamTopicPrefixEnv,
   ...gatewayOwnEnv,
+  ...retentionEnv,
 });
 export const consumerAppEnv = z.object(consumerEnv);
 export const backchannelDispatcherEnv = z.object({ ...consumerEnv, ...publicBaseUrlEnv, ...outboundEnv, ...secretEnv, ...backchannelEnv });
@@ -186,6 +198,13 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     },
     rejectionLog: { perSecond: e.GTR_REJECTION_LOG_PER_SECOND, intervalSeconds: e.GTR_REJECTION_LOG_INTERVAL_SECONDS },
     logoutStuckAfterSeconds: e.LOGOUT_STUCK_AFTER_SECONDS,
+    retention: {
+      logDays: e.LOG_RETENTION_DAYS,
+      logoutRequestDays: e.LOGOUT_REQUEST_RETENTION_DAYS,
+      parkedDeliveryDays: e.PARKED_DELIVERY_RETENTION_DAYS,
+      revokedCredentialDays: e.REVOKED_CREDENTIAL_RETENTION_DAYS,
+      pruneIntervalMs: e.RETENTION_PRUNE_INTERVAL_MS,
+    },
     logStreams: { kafkaTopicPrefix: e.LOG_STREAM_KAFKA_TOPIC_PREFIX },
   };
 }

@@ -86,6 +86,23 @@ export const gatewayOwnEnv = {
   LOGOUT_STUCK_AFTER_SECONDS: positiveInt(60),
 };
 
+/**
+ * What the database keeps, and for how long (the gateway prunes, in bounded chunks and by dropping
+ * whole days of the log). Longer keeping of the log is a log stream's job.
+ */
+export const retentionEnv = {
+  /** Days of log events kept for GET /api/v2/logs (an event still queued for a log stream is kept). */
+  LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Days a complete logout request, with its back-channel deliveries, is kept after it completed. */
+  LOGOUT_REQUEST_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Days a parked back-channel delivery stays replayable after it was parked; its request stays with it. */
+  PARKED_DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** Days a revoked session or refresh token is kept after its revocation. */
+  REVOKED_CREDENTIAL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
+  /** How often each gateway instance prunes (and creates the log's partitions for the coming days). */
+  RETENTION_PRUNE_INTERVAL_MS: z.coerce.number().int().min(1000).default(900_000),
+};
+
 /** Deadline of each outbound exchange (discovery, JWKS, log-stream webhooks), connect to last body byte. */
 export const outboundTimeoutEnv = {
   OUTBOUND_TIMEOUT_MS: positiveInt(5000),

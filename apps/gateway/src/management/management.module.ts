@@ -33,6 +33,7 @@ import { LogsController } from './logs/logs.controller';
 import { LogsService } from './logs/logs.service';
 import { LogStreamsController } from './log-streams/log-streams.controller';
 import { LogStreamsService } from './log-streams/log-streams.service';
+import { RetentionController } from './retention/retention.controller';
 import { LogoutsModule } from '../logouts/logouts.module';
 import { SigningModule } from '../signing/signing.module';
 
@@ -68,6 +69,7 @@ import { SigningModule } from '../signing/signing.module';
     LogStreamsController,
     SigningKeysController,
     BackchannelDeliveriesController,
+    RetentionController,
   ],
   providers: [
     ManagementTokenGuard,

@@ -15,6 +15,7 @@ export interface RequestOrigin {
  */
 @Entity({ name: 'logout_requests' })
 @Index('ix_logout_requests_incomplete', ['createdAt'], { where: 'completed_at IS NULL' })
+@Index('ix_logout_requests_complete', ['completedAt'], { where: 'completed_at IS NOT NULL' })
 export class LogoutRequestEntity {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'logout_requests_pkey' })
   id: string;

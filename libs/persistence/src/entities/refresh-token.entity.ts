@@ -4,6 +4,7 @@ import { UserEntity } from './user.entity';
 /** SPEC §3, §6 `refresh-tokens`: a refresh token the identity platform issued (its id, never the token). */
 @Entity({ name: 'refresh_tokens' })
 @Index('ix_refresh_tokens_active_by_user', ['userId', 'id'], { where: 'revoked_at IS NULL' })
+@Index('ix_refresh_tokens_revoked', ['revokedAt'], { where: 'revoked_at IS NOT NULL' })
 export class RefreshTokenEntity {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'refresh_tokens_pkey' })
   id: string;

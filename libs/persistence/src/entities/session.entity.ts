@@ -9,6 +9,7 @@ import { UserEntity } from './user.entity';
  */
 @Entity({ name: 'sessions' })
 @Index('ix_sessions_active_by_user', ['userId', 'id'], { where: 'revoked_at IS NULL' })
+@Index('ix_sessions_revoked', ['revokedAt'], { where: 'revoked_at IS NOT NULL' })
 export class SessionEntity {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'sessions_pkey' })
   id: string;

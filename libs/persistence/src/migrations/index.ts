@@ -9,6 +9,7 @@ import { LogoutRequestReannouncement1764691200000 } from './1764691200000-logout
 import { IdentitiesByConnectionId1764777600000 } from './1764777600000-identities-by-connection-id';
 import { LogStreamQueueWithoutForeignKey1764864000000 } from './1764864000000-log-stream-queue-without-foreign-key';
 import { LogEventsPartitionedByDay1764950400000 } from './1764950400000-log-events-partitioned-by-day';
+import { RetentionIndexes1765036800000 } from './1765036800000-retention-indexes';
 
 /** In order. A landed migration is never edited; a change is a new file. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   IdentitiesByConnectionId1764777600000,
   LogStreamQueueWithoutForeignKey1764864000000,
   LogEventsPartitionedByDay1764950400000,
+  RetentionIndexes1765036800000,
 ];

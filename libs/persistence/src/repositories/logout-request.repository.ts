@@ -132,4 +132,32 @@ export class LogoutRequestRepository {
     );
     return rows.map((r) => ({ id: r.id, userIds: r.user_ids, payload: r.payload, reannouncements: r.reannouncements }));
   }
+
+  /**
+   * Retention: deletes up to `limit` logout requests complete before `completedBefore`, oldest
+   * first, with their back-channel deliveries, except a request with a delivery still to make
+   * (pending) or parked after `parkedAfter` (still replayable). Returns how many of each went.
+   */
+  async pruneCompleteBefore(
+    manager: EntityManager,
+    cutoffs: { completedBefore: Date; parkedAfter: Date },
+    limit: number,
+  ): Promise<{ requests: number; deliveries: number }> {
+    const [row] = await sqlRows<{ requests: number; deliveries: number }>(
+      manager,
+      `WITH old AS (
+         SELECT r.id FROM logout_requests r
+         WHERE r.completed_at IS NOT NULL AND r.completed_at < $1
+           AND NOT EXISTS (
+             SELECT 1 FROM backchannel_deliveries d
+             WHERE d.request_id = r.id AND (d.status = 'pending' OR (d.status = 'parked' AND d.updated_at >= $2)))
+         ORDER BY r.completed_at LIMIT $3
+         FOR UPDATE SKIP LOCKED),
+       deliveries AS (DELETE FROM backchannel_deliveries d USING old WHERE d.request_id = old.id RETURNING 1),
+       requests AS (DELETE FROM logout_requests r USING old WHERE r.id = old.id RETURNING 1)
+       SELECT (SELECT count(*) FROM requests)::int AS requests, (SELECT count(*) FROM deliveries)::int AS deliveries`,
+      [cutoffs.completedBefore, cutoffs.parkedAfter, limit],
+    );
+    return row;
+  }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { orderColumns, type RevocationOrder } from './revocation-orders';
+import { orderColumns, pruneRevokedStatement, rowsToRevoke, type RevocationOrder } from './revocation-orders';
 import { sqlRows } from './sql';
 
 export interface TerminatedSession {
@@ -24,23 +24,7 @@ export class SessionRepository {
     if (columns[0].length === 0) return [];
     const rows = await sqlRows<{ request_id: string; id: string; user_id: string; client_ids: string[] }>(
       tx,
-      `WITH req AS (
-         SELECT o.request_id, o.user_id, o.mode, o.one_id, lr.created_at
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS o (request_id, user_id, mode, one_id)
-         JOIN logout_requests lr ON lr.id = o.request_id
-       ),
-       covered AS (
-         SELECT s.id, req.request_id, req.created_at AS accepted_at
-         FROM req JOIN sessions s ON s.user_id = req.user_id AND s.revoked_at IS NULL
-          AND ((req.mode = 'all' AND s.created_at <= req.created_at) OR (req.mode = 'one' AND s.id = req.one_id))
-       ),
-       locked AS (
-         SELECT s.id FROM sessions s WHERE s.id IN (SELECT id FROM covered) ORDER BY s.id FOR UPDATE
-       ),
-       chosen AS (
-         SELECT DISTINCT ON (c.id) c.id, c.request_id FROM covered c JOIN locked l ON l.id = c.id
-         ORDER BY c.id, c.accepted_at, c.request_id
-       ),
+      `WITH ${rowsToRevoke('sessions')},
        terminated AS (
          UPDATE sessions s SET revoked_at = now(), revoked_by = c.request_id
          FROM chosen c WHERE s.id = c.id AND s.revoked_at IS NULL
@@ -53,5 +37,18 @@ export class SessionRepository {
       columns,
     );
     return rows.map((s) => ({ requestId: s.request_id, sessionId: s.id, userId: s.user_id, clientIds: s.client_ids }));
+  }
+
+  /**
+   * Retention: deletes up to `limit` sessions revoked before `before`, oldest first (their
+   * session_clients go with them, ON DELETE CASCADE); returns how many.
+   */
+  async pruneRevokedBefore(manager: EntityManager, before: Date, limit: number): Promise<number> {
+    const [row] = await sqlRows<{ n: number }>(
+      manager,
+      pruneRevokedStatement('sessions'),
+      [before, limit],
+    );
+    return row.n;
   }
 }
