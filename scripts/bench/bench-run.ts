@@ -71,13 +71,16 @@ export function cleanup(): Promise<void> {
   return cleaning;
 }
 
-/** Runs `main` within BENCH_MAX_SECONDS, cleaning up on success, failure, timeout and Ctrl-C. */
-export function runBench(main: () => Promise<number>): void {
+/**
+ * Runs `main` within BENCH_MAX_SECONDS (`defaultMaxSeconds` when unset), cleaning up on success,
+ * failure, timeout and Ctrl-C.
+ */
+export function runBench(main: () => Promise<number>, defaultMaxSeconds = 900): void {
   const maxSeconds = (() => {
     try {
-      return intFromEnv('BENCH_MAX_SECONDS', 900);
+      return intFromEnv('BENCH_MAX_SECONDS', defaultMaxSeconds);
     } catch {
-      return 900;
+      return defaultMaxSeconds;
     }
   })();
   const overall = setTimeout(() => {
