@@ -85,7 +85,8 @@ export class DeliverLogStreamBatch {
     ]);
     if (!recorded) return { next: 'stop', reason: 'lease lost during delivery' };
     lease.renewedAt = Date.now();
-    lease.prefetched = next;
+    // Read before this success was recorded: the stream is healthy now, whatever failures it had.
+    lease.prefetched = next?.stream ? { ...next, stream: { ...next.stream, consecutiveFailures: 0 } } : next;
     this.metrics.delivered.inc({ stream_id: stream.id }, delivered);
     return { next: 'run', waitMs: 0 };
   }
