@@ -47,7 +47,7 @@ describe('DeliverLogStreamBatch', () => {
       .mockResolvedValueOnce(2)
       .mockRejectedValueOnce(new LogSinkException('POST https://siem.example/in answered 503'));
     const sinks = { of: () => ({ deliver }) } as unknown as LogSinks;
-    const step = new DeliverLogStreamBatch(config, repository, sinks, new LogStreamerMetrics());
+    const step = new DeliverLogStreamBatch(config, repository, sinks, new LogStreamerMetrics(() => Promise.resolve([])));
     const lease: StreamLease = { streamId: 'lst_1', owner: 'me', renewedAt: Date.now() };
 
     expect(await step.execute(lease)).toEqual({ next: 'run', waitMs: 0 });
