@@ -20,16 +20,20 @@ export interface PendingOutboxRow extends OutboxRow {
  */
 @Injectable()
 export class OutboxRepository {
-  /** In the caller's transaction, one statement however many rows: the columns go as arrays, in order. */
+  /**
+   * In the caller's transaction, one statement however many rows, in order. The rows travel as one
+   * JSON array (serialised natively) rather than as text arrays, whose every element, each event's
+   * JSON text included, the driver escapes in JavaScript.
+   */
   async insert(tx: EntityManager, rows: OutboxRow[]): Promise<void> {
     if (rows.length === 0) return;
     await runSql(
       tx,
       `INSERT INTO outbox (topic, message_key, value)
-       SELECT topic, message_key, value
-       FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS r (topic, message_key, value, n)
-       ORDER BY n`,
-      [rows.map((r) => r.topic), rows.map((r) => r.key), rows.map((r) => r.value)],
+       SELECT r.e->>'topic', r.e->>'key', r.e->>'value'
+       FROM json_array_elements($1::json) WITH ORDINALITY AS r (e, n)
+       ORDER BY r.n`,
+      [JSON.stringify(rows.map((r) => ({ topic: r.topic, key: r.key, value: r.value })))],
     );
   }
 
