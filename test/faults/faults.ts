@@ -18,7 +18,9 @@
  *   FAULTS_SETTLE_SECONDS  after the last fault, the longest wait for everything to complete 120
  *   FAULTS_MAX_SECONDS     the whole run; beyond it the test fails and cleans up            600
  *                          (a run takes 4 to 7 minutes on two busy cores)
- *   FAULTS_KAFKA_PORT      node 1's broker port; the three nodes use it and the next five 39092
+ *   FAULTS_KAFKA_PORT      node 1's broker port; the three nodes use it and the next five 29092
+ *                          (below Linux's ephemeral range, 32768-60999: no client socket of the
+ *                          tests before can be holding one)
  *   FAULTS_PG_PORT         the private PostgreSQL's port                          any free port
  *   FAULTS_CACHE_DIR       Kafka jars and data (kept)        ~/.cache/universal-logout-faults
  * Logs of every app: .test-logs/faults-<run>/<app>-<n>.log.
@@ -72,7 +74,7 @@ function settings(): Settings {
     controlUsers: intFromEnv('FAULTS_CONTROL_USERS', 20),
     settleSeconds: intFromEnv('FAULTS_SETTLE_SECONDS', 120),
     maxSeconds: intFromEnv('FAULTS_MAX_SECONDS', 600),
-    kafkaPort: intFromEnv('FAULTS_KAFKA_PORT', 39092),
+    kafkaPort: intFromEnv('FAULTS_KAFKA_PORT', 29092),
     pgPort: process.env.FAULTS_PG_PORT ? intFromEnv('FAULTS_PG_PORT', 55433) : null,
     cacheDir: process.env.FAULTS_CACHE_DIR || join(homedir(), '.cache', 'universal-logout-faults'),
   };
