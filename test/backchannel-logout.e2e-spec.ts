@@ -74,10 +74,14 @@ describe('OIDC Back-Channel Logout', () => {
       global_token_revocation_endpoint: `${base}/oauth/global-token-revocation/connection/{connectionName}`,
       global_token_revocation_endpoint_auth_methods_supported: ['global-token-revocation+jwt'],
     });
+    expect(doc.id_token_signing_alg_values_supported).toEqual(['RS256', 'ES256', 'EdDSA']);
+    // One current key per algorithm, public parts only.
     const keys = (await (await fetch(`${p.gw.baseUrl}/.well-known/jwks.json`)).json()) as { keys: Record<string, unknown>[] };
-    expect(keys.keys).toHaveLength(1);
-    expect(keys.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig', kid: expect.any(String) });
-    expect(keys.keys[0]).not.toHaveProperty('d');
+    expect(keys.keys.map((k) => k.alg).sort()).toEqual(['ES256', 'EdDSA', 'RS256']);
+    expect(keys.keys.find((k) => k.alg === 'RS256')).toMatchObject({ kty: 'RSA', use: 'sig', kid: expect.any(String) });
+    expect(keys.keys.find((k) => k.alg === 'ES256')).toMatchObject({ kty: 'EC', crv: 'P-256', use: 'sig', kid: expect.any(String) });
+    expect(keys.keys.find((k) => k.alg === 'EdDSA')).toMatchObject({ kty: 'OKP', crv: 'Ed25519', use: 'sig', kid: expect.any(String) });
+    for (const k of keys.keys) expect(k).not.toHaveProperty('d');
   });
 
   it('delivers exact logout tokens; a hanging, a failing and a refusing app never delay a healthy one', async () => {
@@ -145,19 +149,24 @@ describe('OIDC Back-Channel Logout', () => {
   });
 
   it('keeps tokens verifiable across a key rotation between the logout and the delivery', async () => {
-    const before = (await p.gw.api('GET', '/api/v2/keys/signing')).body as { kid: string; status: string }[];
+    const before = (await p.gw.api('GET', '/api/v2/keys/signing')).body as { kid: string; alg: string; status: string }[];
     const rotatingRp = await app('rotating', await RpReceiver.start((call) => (call === 1 ? 503 : 200)));
     await seedUser(p.gw.dataSource, { connection: 'acme-okta', issuer: idp.issuer, sub: '00uRot', sessions: 1, clientIds: ['rotating'] });
     await universalLogout('00uRot');
     await pollUntil(async () => rotatingRp.calls, (n) => n >= 1, { what: 'the first attempt' });
     const firstKid = decodeProtectedHeader(rotatingRp.received[0].logoutToken).kid;
 
-    const rotated = await p.gw.api('POST', '/api/v2/keys/signing/rotate');
-    expect(rotated.status).toBe(201);
-    expect(rotated.body).toMatchObject({ status: 'current', kid: expect.any(String) });
-    const keys = (await p.gw.api('GET', '/api/v2/keys/signing')).body as { kid: string; status: string; jwk: Record<string, unknown> }[];
-    expect(keys.filter((k) => k.status === 'current').map((k) => k.kid)).toEqual([rotated.body.kid]);
-    expect(keys.find((k) => k.kid === before.find((b) => b.status === 'current')!.kid)!.status).toBe('previous');
+    const rotation = await p.gw.api('POST', '/api/v2/keys/signing/rotate', { alg: 'RS256' });
+    expect(rotation.status).toBe(201);
+    expect(rotation.body).toEqual([expect.objectContaining({ status: 'current', alg: 'RS256', kid: expect.any(String) })]);
+    const rotated = { body: rotation.body[0] as { kid: string } };
+    const keys = (await p.gw.api('GET', '/api/v2/keys/signing')).body as { kid: string; alg: string; status: string; jwk: Record<string, unknown> }[];
+    expect(keys.filter((k) => k.status === 'current' && k.alg === 'RS256').map((k) => k.kid)).toEqual([rotated.body.kid]);
+    expect(keys.find((k) => k.kid === before.find((b) => b.status === 'current' && b.alg === 'RS256')!.kid)!.status).toBe('previous');
+    // The other algorithms' keys did not move.
+    expect(keys.filter((k) => k.status === 'current' && k.alg !== 'RS256').map((k) => k.kid).sort()).toEqual(
+      before.filter((b) => b.status === 'current' && b.alg !== 'RS256').map((b) => b.kid).sort(),
+    );
     expect(keys.every((k) => !('d' in k.jwk))).toBe(true);
 
     await pollUntil(async () => rotatingRp.received.length, (n) => n >= 2, { timeoutMs: 10000, what: 'the retry' });

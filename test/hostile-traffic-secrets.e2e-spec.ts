@@ -265,7 +265,7 @@ describe('hostile traffic: secrets', () => {
   it('npm run secrets:reseal moves every secret to a new SIGNING_KEY_ENCRYPTION_SECRET, and the apps go on with it', async () => {
     const NEW = 'a new key-encryption secret for the run';
     // A signing key as the gateway keeps one (the harness emptied the table after start-up).
-    expect((await gw.api('POST', '/api/v2/keys/signing/rotate')).status).toBe(201);
+    expect((await gw.api('POST', '/api/v2/keys/signing/rotate', { alg: 'RS256' })).status).toBe(201);
     const siem = await receiver();
     const stream = await createStream({
       name: 'rotated',

@@ -76,7 +76,7 @@ describe('Universal Logout end to end', () => {
       type: 'sessions-terminated',
       version: 1,
       correlationId: succeeded[0].data.details.request_id,
-      payload: { initiator: 'idp-logout', chunk: 0 },
+      payload: { initiator: 'idp-logout', chunk: 0, allSessions: true },
     });
     expect(terminated[0].payload.sessions.map((s: { sessionId: string }) => s.sessionId).sort()).toEqual([...ann.sessionIds].sort());
     expect(terminated[0].payload.sessions[0].clientIds).toEqual(['client-a']);

@@ -8,7 +8,7 @@ import { handledPast, produce } from '../../../test/support/topic-reader';
 import { BackchannelDispatcherModule } from '../src/backchannel-dispatcher.module';
 
 interface PlannedRow {
-  session_id: string;
+  session_id: string | null;
   client_id: string;
   user_id: string;
   url: string;
@@ -52,6 +52,7 @@ describe('backchannel-dispatcher: sessions-terminated.v1', () => {
     await insertClient('app-rp-only', selecting('custom', ['rp-logout']));
     await insertClient('app-no-url', selecting('all', [], []));
     await insertClient('app-no-settings', null);
+    await insertClient('app-sub-only', { ...selecting('all', []), backchannel_logout_session_required: false });
     dispatcher = await startConsumerApp('backchannel-dispatcher', BackchannelDispatcherModule.forRoot(config), config);
     await pollUntil(async () => dispatcher.server.isConsuming, Boolean, { timeoutMs: 45_000, what: 'the dispatcher to join its group' });
   }, 60_000);
@@ -63,14 +64,14 @@ describe('backchannel-dispatcher: sessions-terminated.v1', () => {
     await deleteTopicsWithPrefix(kafka, prefix);
   });
 
-  async function publish(requestId: string, initiator: Initiator, sessions: SessionsTerminated['sessions'], chunk = 0) {
-    const value = writer.event(Topics.sessionsTerminated, sessions[0].userId, requestId, { requestId, initiator, chunk, sessions }).value;
+  async function publish(requestId: string, initiator: Initiator, sessions: SessionsTerminated['sessions'], chunk = 0, allSessions = false) {
+    const value = writer.event(Topics.sessionsTerminated, sessions[0].userId, requestId, { requestId, initiator, chunk, allSessions, sessions }).value;
     const [placed] = await produce(kafka, topic, [{ key: sessions[0].userId, value }]);
     return { value, placed };
   }
   const plannedFor = (requestId: string) =>
     query<PlannedRow>(
-      `SELECT session_id, client_id, user_id, url, initiator FROM backchannel_deliveries WHERE request_id = $1 ORDER BY session_id, client_id`,
+      `SELECT session_id, client_id, user_id, url, initiator FROM backchannel_deliveries WHERE request_id = $1 ORDER BY session_id NULLS FIRST, client_id`,
       [requestId],
     );
   const statusesOf = async (requestId: string) =>
@@ -130,5 +131,30 @@ describe('backchannel-dispatcher: sessions-terminated.v1', () => {
     expect(await query(`SELECT id FROM backchannel_deliveries WHERE request_id = 'lr_again' ORDER BY id`)).toEqual(idsBefore);
     expect(await statusesOf('lr_again')).toEqual(['succeeded', 'succeeded']);
     expect(receiver.calls).toBe(callsBefore);
+  });
+
+  it('plans one sub-only delivery per user for a client that does not require sid when all sessions ended, across chunks', async () => {
+    const callsBefore = receiver.calls;
+    await publish('lr_all', 'idp-logout', [
+      { sessionId: 's_7', userId: 'auth0|eve', clientIds: ['app-sub-only', 'app-all'] },
+      { sessionId: 's_8', userId: 'auth0|eve', clientIds: ['app-sub-only'] },
+    ], 0, true);
+    await publish('lr_all', 'idp-logout', [{ sessionId: 's_9', userId: 'auth0|eve', clientIds: ['app-sub-only', 'app-all'] }], 1, true);
+
+    const planned = await pollUntil(() => plannedFor('lr_all'), (rows) => rows.length === 3, { what: 'the deliveries of lr_all' });
+    expect(planned).toEqual([
+      { session_id: null, client_id: 'app-sub-only', user_id: 'auth0|eve', url: receiver.url, initiator: 'idp-logout' },
+      { session_id: 's_7', client_id: 'app-all', user_id: 'auth0|eve', url: receiver.url, initiator: 'idp-logout' },
+      { session_id: 's_9', client_id: 'app-all', user_id: 'auth0|eve', url: receiver.url, initiator: 'idp-logout' },
+    ]);
+    await allSucceeded('lr_all', 3);
+    expect(receiver.calls - callsBefore).toBe(3);
+  });
+
+  it('a logout of one session still names it to a client that does not require sid', async () => {
+    await publish('lr_one', 'session-revoked', [{ sessionId: 's_10', userId: 'auth0|fay', clientIds: ['app-sub-only'] }], 0, false);
+
+    const planned = await pollUntil(() => plannedFor('lr_one'), (rows) => rows.length > 0, { what: 'the deliveries of lr_one' });
+    expect(planned).toEqual([{ session_id: 's_10', client_id: 'app-sub-only', user_id: 'auth0|fay', url: receiver.url, initiator: 'session-revoked' }]);
   });
 });

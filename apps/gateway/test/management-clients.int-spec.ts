@@ -32,6 +32,8 @@ describe('Management API: clients (SPEC §6)', () => {
         oidc_logout: {
           backchannel_logout_urls: [receiver],
           backchannel_logout_initiators: { mode: 'custom', selected_initiators: ['rp-logout', 'idp-logout'] },
+          backchannel_logout_session_required: true,
+          backchannel_logout_signing_alg: 'RS256',
         },
       });
       const fetched = await gw.api('GET', `/api/v2/clients/${res.body.client_id}`);
@@ -50,7 +52,11 @@ describe('Management API: clients (SPEC §6)', () => {
         oidc_logout: oidcLogout,
       });
       expect(res.status).toBe(201);
-      expect(res.body).toEqual({ client_id: 'given-id', name: 'Given', oidc_logout: oidcLogout });
+      expect(res.body).toEqual({
+        client_id: 'given-id',
+        name: 'Given',
+        oidc_logout: { ...oidcLogout, backchannel_logout_session_required: true, backchannel_logout_signing_alg: 'RS256' },
+      });
 
       const all = await gw.api('POST', '/api/v2/clients', {
         client_id: 'mode-all',
@@ -63,6 +69,36 @@ describe('Management API: clients (SPEC §6)', () => {
       const plain = await gw.api('POST', '/api/v2/clients', { client_id: 'no-logout', name: 'No back-channel' });
       expect(plain.status).toBe(201);
       expect(plain.body).toEqual({ client_id: 'no-logout', name: 'No back-channel' });
+    });
+
+    it('stores whether a client requires sid and its signing algorithm, and shows the defaults of a client stored without them', async () => {
+      const oidcLogout = {
+        backchannel_logout_urls: [receiver],
+        backchannel_logout_initiators: { mode: 'all', selected_initiators: [] },
+        backchannel_logout_session_required: false,
+        backchannel_logout_signing_alg: 'EdDSA',
+      };
+      const res = await gw.api('POST', '/api/v2/clients', { client_id: 'sub-only-eddsa', name: 'Sub only', oidc_logout: oidcLogout });
+      expect(res.status).toBe(201);
+      expect(res.body.oidc_logout).toEqual(oidcLogout);
+      const [stored] = await gw.dataSource.query(`SELECT oidc_logout FROM clients WHERE client_id = 'sub-only-eddsa'`);
+      expect(stored.oidc_logout).toEqual(oidcLogout);
+
+      const es = await gw.api('PATCH', '/api/v2/clients/sub-only-eddsa', {
+        oidc_logout: { backchannel_logout_urls: [receiver], backchannel_logout_signing_alg: 'ES256' },
+      });
+      expect(es.status).toBe(200);
+      expect(es.body.oidc_logout).toMatchObject({ backchannel_logout_session_required: true, backchannel_logout_signing_alg: 'ES256' });
+
+      await gw.dataSource.query(`INSERT INTO clients (client_id, name, oidc_logout) VALUES ('stored-before', 'Old', $1)`, [
+        JSON.stringify({ backchannel_logout_urls: [receiver], backchannel_logout_initiators: { mode: 'all', selected_initiators: [] } }),
+      ]);
+      expect((await gw.api('GET', '/api/v2/clients/stored-before')).body.oidc_logout).toEqual({
+        backchannel_logout_urls: [receiver],
+        backchannel_logout_initiators: { mode: 'all', selected_initiators: [] },
+        backchannel_logout_session_required: true,
+        backchannel_logout_signing_alg: 'RS256',
+      });
     });
 
     it('answers 409 to a client_id that exists, and leaves the first one as it was', async () => {
@@ -104,6 +140,14 @@ describe('Management API: clients (SPEC §6)', () => {
         /property colour should not exist/,
       ],
       [{ name: 'Bad', oidc_logout: 'yes' }, /oidc_logout must be an object/],
+      [
+        { name: 'Bad', oidc_logout: { backchannel_logout_urls: [receiver], backchannel_logout_session_required: 'no' } },
+        /backchannel_logout_session_required must be true or false/,
+      ],
+      [
+        { name: 'Bad', oidc_logout: { backchannel_logout_urls: [receiver], backchannel_logout_signing_alg: 'HS256' } },
+        /backchannel_logout_signing_alg must be one of: RS256, ES256, EdDSA/,
+      ],
       [{ client_id: 'has space', name: 'Bad' }, /client_id must be letters, digits/],
       [{ client_id: 'bad-no-name' }, /name must be a string/],
       [{ name: 'Bad', colour: 'red' }, /property colour should not exist/],
@@ -131,6 +175,8 @@ describe('Management API: clients (SPEC §6)', () => {
       expect(withLogout.body.oidc_logout).toEqual({
         backchannel_logout_urls: [receiver],
         backchannel_logout_initiators: { mode: 'all', selected_initiators: [] },
+        backchannel_logout_session_required: true,
+        backchannel_logout_signing_alg: 'RS256',
       });
 
       const bad = await gw.api('PATCH', '/api/v2/clients/patch-me', {

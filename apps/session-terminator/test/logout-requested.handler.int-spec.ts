@@ -136,10 +136,12 @@ describe('session-terminator: logout-requested.v1', () => {
 
     const events = await pollUntil(async () => terminatedEventsOf('lr_ann'), (e) => e.length >= 3, { what: 'three sessions-terminated events' });
     expect(events).toHaveLength(3);
-    expect(events.map((e) => [e.type, e.version, e.payload.requestId, e.payload.initiator, e.payload.chunk, e.payload.sessions.length])).toEqual([
-      ['sessions-terminated', 1, 'lr_ann', 'idp-logout', 0, 100],
-      ['sessions-terminated', 1, 'lr_ann', 'idp-logout', 1, 100],
-      ['sessions-terminated', 1, 'lr_ann', 'idp-logout', 2, 50],
+    expect(
+      events.map((e) => [e.type, e.version, e.payload.requestId, e.payload.initiator, e.payload.chunk, e.payload.allSessions, e.payload.sessions.length]),
+    ).toEqual([
+      ['sessions-terminated', 1, 'lr_ann', 'idp-logout', 0, true, 100],
+      ['sessions-terminated', 1, 'lr_ann', 'idp-logout', 1, true, 100],
+      ['sessions-terminated', 1, 'lr_ann', 'idp-logout', 2, true, 50],
     ]);
     expect(events.flatMap((e) => e.payload.sessions)).toEqual(
       Array.from({ length: 250 }, (_, i) => ({ sessionId: sessionId(i + 1), userId: ann, clientIds: clientsOf(i + 1) })),
@@ -232,7 +234,7 @@ describe('session-terminator: logout-requested.v1', () => {
       ['s_d2', 'lr_dan'],
     ]);
     const [event] = await pollUntil(async () => terminatedEventsOf('lr_dan'), (e) => e.length >= 1, { what: 'the event of lr_dan' });
-    expect(event.payload).toEqual({ requestId: 'lr_dan', initiator: 'session-revoked', chunk: 0, sessions: [{ sessionId: 's_d2', userId: dan, clientIds: ['app-a'] }] });
+    expect(event.payload).toEqual({ requestId: 'lr_dan', initiator: 'session-revoked', chunk: 0, allSessions: false, sessions: [{ sessionId: 's_d2', userId: dan, clientIds: ['app-a'] }] });
   });
 
   it('an event naming an unknown request goes to <prefix>dead-letter.v1, and nothing is revoked', async () => {

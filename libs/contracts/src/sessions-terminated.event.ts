@@ -12,6 +12,12 @@ export const sessionsTerminatedSchema = z.object({
   requestId: z.string().min(1),
   initiator: z.enum(LOGOUT_REQUEST_INITIATORS),
   chunk: z.number().int().min(0),
+  /**
+   * The logout covered every active session of its users (a Universal Logout, a delete of all of a
+   * user's sessions), so a client that does not require `sid` can be sent one `sub`-only token per
+   * user (SPEC §4). Absent in events written before it existed: then every session gets its own.
+   */
+  allSessions: z.boolean().default(false),
   sessions: z
     .array(
       z.object({

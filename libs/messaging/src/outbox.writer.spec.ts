@@ -54,6 +54,7 @@ describe('OutboxWriter.event', () => {
       requestId: 'lr_2',
       initiator: 'session-revoked',
       chunk: 0,
+      allSessions: false,
       sessions: [{ sessionId: 's_1', userId: 'auth0|bob', clientIds: ['app-1', 'app-2'] }],
     };
     const row = writer.event('sessions-terminated.v1', 'auth0|bob', 'lr_2', payload);
@@ -93,7 +94,7 @@ describe('OutboxWriter.event', () => {
   it('refuses a sessions-terminated chunk of 101 sessions (at most 100 per event)', () => {
     const sessions = Array.from({ length: 101 }, (_, i) => ({ sessionId: `s_${i}`, userId: 'u', clientIds: [] }));
     expect(() =>
-      writer.event('sessions-terminated.v1', 'u', 'lr_1', { requestId: 'lr_1', initiator: 'idp-logout', chunk: 0, sessions }),
+      writer.event('sessions-terminated.v1', 'u', 'lr_1', { requestId: 'lr_1', initiator: 'idp-logout', chunk: 0, allSessions: true, sessions }),
     ).toThrow(ZodError);
   });
 

@@ -9,13 +9,15 @@ export interface LogoutTokenInput {
   issuer: string;
   clientId: string;
   userId: string;
-  sessionId: string;
+  /** null: a `sub`-only token, which asks the application to end every session of the user. */
+  sessionId: string | null;
 }
 
 /**
- * OpenID Connect Back-Channel Logout 1.0 §2.4 logout token: iss, aud, sub, sid, iat, exp, a unique
- * jti and the back-channel logout event; never a nonce (§2.4 forbids it). A fresh token per
- * attempt, so a receiver that records jti before acting does not take a retry for a replay.
+ * OpenID Connect Back-Channel Logout 1.0 §2.4 logout token: iss, aud, sub, sid (unless `sub`-only),
+ * iat, exp, a unique jti and the back-channel logout event; never a nonce (§2.4 forbids it). A
+ * fresh token per attempt, so a receiver that records jti before acting does not take a retry for
+ * a replay. The key's algorithm (RS256, ES256 or EdDSA) is the header's `alg`.
  */
 export async function signLogoutToken(
   input: LogoutTokenInput,
@@ -25,7 +27,7 @@ export async function signLogoutToken(
   const iat = Math.floor(now.getTime() / 1000);
   const jti = randomUUID();
   const token = await new SignJWT({
-    sid: input.sessionId,
+    ...(input.sessionId === null ? {} : { sid: input.sessionId }),
     events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
   })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'logout+jwt' })

@@ -38,8 +38,9 @@ describe('resealSecrets (npm run secrets:reseal)', () => {
   /** Signing keys and streams as a deployment under OLD holds them, old formats and clear values included. */
   async function seedUnderOld(): Promise<void> {
     const store = new SigningKeyStore(new SigningKeyRepository(dataSource), OLD);
+    // A current key per algorithm, and the RS256 one rotated once: four keys.
     await store.ensureCurrent();
-    await store.rotate();
+    await store.rotate(['RS256']);
     // A key sealed before purposes were bound (v1), still served from the database.
     const [previous] = await dataSource.query(`SELECT kid, private_key_encrypted FROM signing_keys WHERE status = 'previous'`);
     const pem = decryptSecret(previous.private_key_encrypted, OLD, SealedFor.signingKey(previous.kid));
@@ -74,10 +75,10 @@ describe('resealSecrets (npm run secrets:reseal)', () => {
     await seedUnderOld();
     const lines: string[] = [];
     const report = await resealSecrets(dataSource, { secret: NEW, oldSecret: OLD, log: (l) => lines.push(l) });
-    // Two signing keys, the sealed stream's Authorization and header, the legacy one's two, the clear one.
-    expect(report).toEqual({ resealed: 7, current: 0 });
+    // Four signing keys, the sealed stream's Authorization and header, the legacy one's two, the clear one.
+    expect(report).toEqual({ resealed: 9, current: 0 });
     // One line per record.
-    expect(lines).toHaveLength(5);
+    expect(lines).toHaveLength(7);
     expect(lines.join('\n')).not.toMatch(/Splunk|k-123|legacy'|acme|Y2xlYXI|PRIVATE KEY/);
 
     for (const key of await keyRows()) {
@@ -113,14 +114,14 @@ describe('resealSecrets (npm run secrets:reseal)', () => {
     await seedUnderOld();
     await resealSecrets(dataSource, { secret: NEW, oldSecret: OLD });
     const after = await everything();
-    expect(await resealSecrets(dataSource, { secret: NEW, oldSecret: OLD })).toEqual({ resealed: 0, current: 7 });
+    expect(await resealSecrets(dataSource, { secret: NEW, oldSecret: OLD })).toEqual({ resealed: 0, current: 9 });
     expect(await everything()).toEqual(after);
   });
 
   it('without an old secret upgrades the values to v2 under the one secret', async () => {
     await seedUnderOld();
     // The current key and the sealed stream's two values are v2 already.
-    expect(await resealSecrets(dataSource, { secret: OLD })).toEqual({ resealed: 4, current: 3 });
+    expect(await resealSecrets(dataSource, { secret: OLD })).toEqual({ resealed: 4, current: 5 });
     for (const key of await keyRows()) expect(isCurrentEnvelope(key.private_key_encrypted)).toBe(true);
     expect(isCurrentEnvelope((await sinkOf('lst_legacy')).httpAuthorizationSealed)).toBe(true);
   });
@@ -128,7 +129,7 @@ describe('resealSecrets (npm run secrets:reseal)', () => {
   it('writes nothing on a dry run', async () => {
     await seedUnderOld();
     const before = await everything();
-    expect(await resealSecrets(dataSource, { secret: NEW, oldSecret: OLD, dryRun: true })).toEqual({ resealed: 7, current: 0 });
+    expect(await resealSecrets(dataSource, { secret: NEW, oldSecret: OLD, dryRun: true })).toEqual({ resealed: 9, current: 0 });
     expect(await everything()).toEqual(before);
   });
 

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, BackchannelDispatcherConfig } from '@ulo/config';
 import { LogEventInput } from '@ulo/contracts';
@@ -7,46 +6,54 @@ import { LogEventRecorder, OutboxRelay } from '@ulo/messaging';
 import {
   BackchannelDeliveryRepository,
   DatabaseConnection,
+  GroupCommit,
   SigningKeyRepository,
   type AttemptOutcome,
+  type DeliveryCompletion,
   type DueDelivery,
 } from '@ulo/persistence';
 import { OutboundRequestException, SafeHttpClient, SigningKeyStore, UnsafeUrlException, signLogoutToken } from '@ulo/security';
-import { ClientRepository } from '../clients/client.repository';
 import { verdictFor } from './retry-policy';
 
-/** Client names for the log lines: read again after a minute, a bounded number kept. */
-const CLIENT_NAMES = { max: 10_000, ttl: 60_000 };
+/** Outcomes written by one statement at most: a commit of them takes a few milliseconds. */
+const OUTCOMES_PER_COMMIT = 256;
+
+interface Attempted {
+  delivery: DueDelivery;
+  completion: DeliveryCompletion;
+}
 
 /**
- * One attempt of SPEC §4 delivery: a freshly signed logout token POSTed form-encoded, 5 s timeout,
- * no redirects, the resolved address checked again; then the verdict (succeeded, failed for good,
- * retry later, parked) and its log event, written together.
+ * One attempt of SPEC §4 delivery: a freshly signed logout token (the client's algorithm; `sid`
+ * unless the delivery is `sub`-only) POSTed form-encoded, 5 s timeout, no redirects, the resolved
+ * address checked again; then the verdict (succeeded, failed for good, retry later, parked). The
+ * verdicts of the attempts that end together are written by one statement, with the log events
+ * of the final ones, in one transaction (a group commit).
  */
 @Injectable()
 export class DeliverLogoutToken implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger(DeliverLogoutToken.name);
   private readonly http: SafeHttpClient;
   private readonly keys: SigningKeyStore;
-  private readonly clientNames = new LRUCache<string, { name: string | null }>(CLIENT_NAMES);
+  private readonly outcomes = new GroupCommit<Attempted, void>((items) => this.write(items), OUTCOMES_PER_COMMIT);
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly deliveries: BackchannelDeliveryRepository,
-    private readonly clients: ClientRepository,
     private readonly logs: LogEventRecorder,
     private readonly relay: OutboxRelay,
     @Inject(APP_CONFIG) private readonly config: BackchannelDispatcherConfig,
     private readonly database: DatabaseConnection,
     signingKeys: SigningKeyRepository,
   ) {
-    this.http = new SafeHttpClient(config.security.allowPrivateNetworkUrls, config.backchannel.timeoutMs, 256);
+    // Keep-alive sockets per application origin, at most as many as a client may have in flight.
+    this.http = new SafeHttpClient(config.security.allowPrivateNetworkUrls, config.backchannel.timeoutMs, config.backchannel.concurrencyPerClient);
     this.keys = new SigningKeyStore(signingKeys, config.security.signingKeyEncryptionSecret);
   }
 
-  /** Whichever app starts first creates the first signing key. */
+  /** Whichever app starts first creates the first signing keys. */
   async onApplicationBootstrap(): Promise<void> {
-    await this.database.startupTask('creating the first signing key', () => this.keys.ensureCurrent());
+    await this.database.startupTask('creating the first signing keys', () => this.keys.ensureCurrent());
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -57,7 +64,7 @@ export class DeliverLogoutToken implements OnApplicationBootstrap, OnModuleDestr
     let statusCode: number | null = null;
     let error: string | null = null;
     try {
-      const key = await this.keys.current();
+      const key = await this.keys.current(d.signingAlg);
       const { token } = await signLogoutToken(
         { issuer: `${this.config.publicBaseUrl}/`, clientId: d.clientId, userId: d.userId, sessionId: d.sessionId },
         key,
@@ -79,57 +86,54 @@ export class DeliverLogoutToken implements OnApplicationBootstrap, OnModuleDestr
         throw err;
       }
     }
-    await this.record(d, { statusCode, error });
+    await this.outcomes.submit({ delivery: d, completion: this.verdict(d, { statusCode, error }) });
   }
 
-  private async record(d: DueDelivery, outcome: AttemptOutcome): Promise<void> {
-    const { statusCode, error } = outcome;
-    const ageMs = Date.now() - d.createdAt.getTime();
-    const verdict = verdictFor(statusCode, d.attempts, ageMs, {
+  private verdict(d: DueDelivery, outcome: AttemptOutcome): DeliveryCompletion {
+    const verdict = verdictFor(outcome.statusCode, d.attempts, Date.now() - d.createdAt.getTime(), {
       baseMs: this.config.backchannel.retryBaseMs,
       maxDelayMs: this.config.backchannel.retryMaxDelayMs,
       windowSeconds: this.config.backchannel.retryWindowSeconds,
     });
-    if (verdict.kind === 'retry') {
-      await this.deliveries.retryLater(d.id, verdict.delayMs, outcome);
-      this.log.warn(`delivery ${d.id} to ${d.clientId} attempt ${d.attempts}: ${error}; retrying in ${verdict.delayMs} ms`);
-      return;
-    }
-    const clientName = await this.clientName(d.clientId);
-    await this.dataSource.transaction(async (tx) => {
-      await this.deliveries.finish(tx, d.id, verdict.kind, outcome);
-      await this.logs.record(tx, [this.logEvent(d, verdict.kind === 'succeeded', statusCode, error, clientName)]);
-    });
-    this.relay.kick();
+    if (verdict.kind !== 'retry') return { id: d.id, status: verdict.kind, ...outcome };
+    this.log.warn(`delivery ${d.id} to ${d.clientId} attempt ${d.attempts}: ${outcome.error}; retrying in ${verdict.delayMs} ms`);
+    return { id: d.id, status: 'pending', retryInMs: verdict.delayMs, ...outcome };
   }
 
-  private logEvent(d: DueDelivery, succeeded: boolean, statusCode: number | null, error: string | null, clientName: string | null): LogEventInput {
+  /** One transaction for the outcomes that ended together, their log events in it. */
+  private async write(items: Attempted[]): Promise<void[]> {
+    const final = items.filter((i) => i.completion.status !== 'pending');
+    await this.dataSource.transaction(async (tx) => {
+      await this.deliveries.complete(
+        tx,
+        items.map((i) => i.completion),
+      );
+      if (final.length > 0) await this.logs.record(tx, final.map((i) => this.logEvent(i)));
+    });
+    if (final.length > 0) this.relay.kick();
+    return items.map(() => undefined);
+  }
+
+  private logEvent({ delivery: d, completion }: Attempted): LogEventInput {
+    const succeeded = completion.status === 'succeeded';
     const request = { method: 'POST', backchannel_logout_uri: d.url };
     return {
       type: succeeded ? 'oidc_backchannel_logout_succeeded' : 'oidc_backchannel_logout_failed',
       description: succeeded ? 'Back-channel logout token accepted by the application' : 'Back-channel logout failed',
       client_id: d.clientId,
-      client_name: clientName,
+      client_name: d.clientName,
       user_id: d.userId,
       details: {
         request,
-        response: { statusCode },
+        response: { statusCode: completion.statusCode },
         initiator: d.initiator,
         session_id: d.sessionId,
+        kind: d.sessionId === null ? 'sub' : 'sid',
         request_id: d.requestId,
         delivery_id: d.id,
         attempts: d.attempts,
-        ...(succeeded ? {} : { errors: [error ?? 'unknown error'] }),
+        ...(succeeded ? {} : { errors: [completion.error ?? 'unknown error'] }),
       },
     };
-  }
-
-  private async clientName(clientId: string): Promise<string | null> {
-    const cached = this.clientNames.get(clientId);
-    if (cached) return cached.name;
-    const [client] = await this.clients.settingsOf([clientId]);
-    const name = client?.name ?? null;
-    this.clientNames.set(clientId, { name });
-    return name;
   }
 }

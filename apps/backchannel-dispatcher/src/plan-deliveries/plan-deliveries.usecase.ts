@@ -1,14 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { SessionsTerminated } from '@ulo/contracts';
-import { BackchannelDeliveryRepository, type PlannedDelivery } from '@ulo/persistence';
+import { BackchannelDeliveryRepository, type OidcLogoutSettings, type PlannedDelivery } from '@ulo/persistence';
 import { ClientRepository } from '../clients/client.repository';
 import { DeliveryScheduler } from '../deliver-logout-tokens/delivery-scheduler';
 import { selectsEvent } from './initiator-selection';
 
 /**
- * Turns a batch of sessions-terminated chunks (≤ 100 sessions each) into delivery rows, one per
- * session × client that selected the event (SPEC §3), with one read of the clients and one insert.
- * Rows, not Kafka messages, carry the fan-out, and a redelivered chunk inserts nothing new.
+ * SPEC §4 `backchannel_logout_session_required` (default true): false lets one `sub`-only token
+ * end all of a user's sessions at the client, which is enough when the logout ended them all.
+ */
+export const wantsOneTokenPerUser = (settings: OidcLogoutSettings | null, allSessions: boolean): boolean =>
+  allSessions && settings?.backchannel_logout_session_required === false;
+
+/**
+ * Turns a batch of sessions-terminated chunks (≤ 100 sessions each) into delivery rows (SPEC §3–4),
+ * with one read of the clients and one insert: one per session × client that selected the event,
+ * or, for a client that does not require `sid` when the logout ended all of the user's sessions,
+ * one `sub`-only delivery per user × client. Rows, not Kafka messages, carry the fan-out, and a
+ * redelivered chunk (or the next chunk of the same user) inserts nothing new.
  */
 @Injectable()
 export class PlanDeliveries {
@@ -22,11 +31,23 @@ export class PlanDeliveries {
     const clients = await this.clients.settingsOf([...new Set(events.flatMap((e) => e.sessions.flatMap((s) => s.clientIds)))]);
     const settingsOf = new Map(clients.map((c) => [c.clientId, c.oidcLogout]));
     const planned: PlannedDelivery[] = [];
+    const perUser = new Set<string>();
     for (const event of events) {
       for (const s of event.sessions) {
         for (const clientId of s.clientIds) {
-          const url = settingsOf.has(clientId) ? selectsEvent(settingsOf.get(clientId) ?? null, event.initiator) : null;
-          if (url) planned.push({ requestId: event.requestId, initiator: event.initiator, sessionId: s.sessionId, userId: s.userId, clientId, url });
+          if (!settingsOf.has(clientId)) continue;
+          const settings = settingsOf.get(clientId) ?? null;
+          const url = selectsEvent(settings, event.initiator);
+          if (!url) continue;
+          const delivery = { requestId: event.requestId, initiator: event.initiator, userId: s.userId, clientId, url };
+          if (!wantsOneTokenPerUser(settings, event.allSessions)) {
+            planned.push({ ...delivery, sessionId: s.sessionId });
+            continue;
+          }
+          const key = JSON.stringify([event.requestId, s.userId, clientId]);
+          if (perUser.has(key)) continue;
+          perUser.add(key);
+          planned.push({ ...delivery, sessionId: null });
         }
       }
     }

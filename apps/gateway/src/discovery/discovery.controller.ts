@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, GatewayConfig } from '@ulo/config';
+import { SIGNING_ALGORITHMS } from '@ulo/contracts';
 import { SigningKeys } from '../signing/signing-keys.provider';
 
 /**
@@ -28,7 +29,8 @@ export class DiscoveryController {
       end_session_endpoint: `${base}/oidc/logout`,
       response_types_supported: ['code', 'id_token', 'code id_token'],
       subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['RS256'],
+      // The algorithms of our logout tokens (RP libraries check theirs against this list).
+      id_token_signing_alg_values_supported: [...SIGNING_ALGORITHMS],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
       claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'sid'],

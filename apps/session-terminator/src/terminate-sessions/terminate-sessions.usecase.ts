@@ -39,6 +39,7 @@ export class TerminateSessions {
             requestId: p.id,
             initiator: p.initiator,
             chunk: i / SESSIONS_PER_EVENT,
+            allSessions: p.request.sessions.mode === 'all',
             sessions: chunk,
           }),
         );

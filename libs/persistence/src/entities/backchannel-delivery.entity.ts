@@ -4,11 +4,14 @@ import { oneOf } from './check-expressions';
 
 /**
  * One back-channel logout token to deliver (SPEC §4): a terminated session × a client that took
- * part in it. Unique per request × session × client, so a redelivered chunk plans nothing twice.
- * Only `ix_deliveries_client_due` serves `status = 'pending'`: the claim goes client by client.
+ * part in it, or (`session_id` NULL, a `sub`-only token) a user × a client that does not require
+ * `sid`, when the logout covered all of the user's sessions. Unique per request × session × client
+ * and per request × user × client for the `sub`-only kind, so a redelivered chunk plans nothing
+ * twice. Only `ix_deliveries_client_due` serves `status = 'pending'`: the claim goes client by client.
  */
 @Entity({ name: 'backchannel_deliveries' })
 @Unique('uq_delivery_request_session_client', ['requestId', 'sessionId', 'clientId'])
+@Index('uq_delivery_request_user_client_sub', ['requestId', 'userId', 'clientId'], { unique: true, where: 'session_id IS NULL' })
 @Index('ix_deliveries_client_due', ['clientId', 'nextAttemptAt', 'id'], { where: "status = 'pending'" })
 @Index('ix_deliveries_status', ['status', 'id'], { where: "status <> 'pending'" })
 @Check('backchannel_deliveries_status_check', oneOf('status', DELIVERY_STATUSES))
@@ -19,8 +22,9 @@ export class BackchannelDeliveryEntity {
   @Column({ name: 'request_id', type: 'text' })
   requestId: string;
 
-  @Column({ name: 'session_id', type: 'text' })
-  sessionId: string;
+  /** NULL for a `sub`-only token (SPEC §4). */
+  @Column({ name: 'session_id', type: 'text', nullable: true })
+  sessionId: string | null;
 
   @Column({ name: 'user_id', type: 'text' })
   userId: string;

@@ -10,6 +10,7 @@ import { IdentitiesByConnectionId1764777600000 } from './1764777600000-identitie
 import { LogStreamQueueWithoutForeignKey1764864000000 } from './1764864000000-log-stream-queue-without-foreign-key';
 import { LogEventsPartitionedByDay1764950400000 } from './1764950400000-log-events-partitioned-by-day';
 import { RetentionIndexes1765036800000 } from './1765036800000-retention-indexes';
+import { BackchannelKindsAndAlgorithms1765123200000 } from './1765123200000-backchannel-kinds-and-algorithms';
 
 /** In order. A landed migration is never edited; a change is a new file. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   LogStreamQueueWithoutForeignKey1764864000000,
   LogEventsPartitionedByDay1764950400000,
   RetentionIndexes1765036800000,
+  BackchannelKindsAndAlgorithms1765123200000,
 ];

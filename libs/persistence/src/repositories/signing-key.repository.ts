@@ -1,21 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { JWK } from 'jose';
-import type { SigningKeyStatus } from '@ulo/contracts';
+import type { SigningAlgorithm, SigningKeyStatus } from '@ulo/contracts';
 import { SigningKeyEntity } from '../entities/signing-key.entity';
 import { runSql, sqlRows } from './sql';
 
 /** A key about to be stored: its private part already sealed. */
 export interface NewSigningKey {
   kid: string;
-  alg: string;
+  alg: SigningAlgorithm;
   publicJwk: JWK;
   privateKeyEncrypted: string;
 }
 
 interface SigningKeyRow {
   kid: string;
-  alg: string;
+  alg: SigningAlgorithm;
   public_jwk: JWK;
   private_key_encrypted: string;
   status: SigningKeyStatus;
@@ -34,7 +34,7 @@ const entityOf = (r: SigningKeyRow): SigningKeyEntity =>
     rotatedAt: r.rotated_at,
   });
 
-/** `signing_keys` (SPEC §4): the service's logout-token keys, at most one `current` (a unique index). */
+/** `signing_keys` (SPEC §4): the service's logout-token keys, at most one `current` per algorithm (a unique index). */
 @Injectable()
 export class SigningKeyRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -48,12 +48,18 @@ export class SigningKeyRepository {
     return rows.map(entityOf);
   }
 
-  async current(): Promise<SigningKeyEntity | null> {
-    const [row] = await sqlRows<SigningKeyRow>(this.dataSource.manager, `SELECT * FROM signing_keys WHERE status = 'current'`);
+  /** The current key of each algorithm that has one. */
+  async currents(): Promise<SigningKeyEntity[]> {
+    const rows = await sqlRows<SigningKeyRow>(this.dataSource.manager, `SELECT * FROM signing_keys WHERE status = 'current' ORDER BY alg`);
+    return rows.map(entityOf);
+  }
+
+  async current(alg: SigningAlgorithm): Promise<SigningKeyEntity | null> {
+    const [row] = await sqlRows<SigningKeyRow>(this.dataSource.manager, `SELECT * FROM signing_keys WHERE status = 'current' AND alg = $1`, [alg]);
     return row ? entityOf(row) : null;
   }
 
-  /** Stores `key` as the current one unless there is one (several instances may start at once). */
+  /** Stores `key` as the current one of its algorithm unless there is one (several instances may start at once). */
   async insertIfNoCurrent(key: NewSigningKey): Promise<void> {
     await runSql(
       this.dataSource.manager,
@@ -64,19 +70,21 @@ export class SigningKeyRepository {
   }
 
   /**
-   * In one transaction: the previous key retires, the current one becomes previous and `key`
-   * current. The table lock orders concurrent rotations one after the other.
+   * In one transaction, for each key's algorithm: its previous key retires, its current one becomes
+   * previous and the new key current. The table lock orders concurrent rotations one after the other.
    */
-  async rotateTo(key: NewSigningKey): Promise<void> {
+  async rotateTo(keys: NewSigningKey[]): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
       await runSql(tx, `LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE`);
-      await runSql(tx, `UPDATE signing_keys SET status = 'retired' WHERE status = 'previous'`);
-      await runSql(tx, `UPDATE signing_keys SET status = 'previous', rotated_at = now() WHERE status = 'current'`);
-      await runSql(
-        tx,
-        `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, status) VALUES ($1, $2, $3, $4, 'current')`,
-        [key.kid, key.alg, JSON.stringify(key.publicJwk), key.privateKeyEncrypted],
-      );
+      for (const key of keys) {
+        await runSql(tx, `UPDATE signing_keys SET status = 'retired' WHERE status = 'previous' AND alg = $1`, [key.alg]);
+        await runSql(tx, `UPDATE signing_keys SET status = 'previous', rotated_at = now() WHERE status = 'current' AND alg = $1`, [key.alg]);
+        await runSql(
+          tx,
+          `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, status) VALUES ($1, $2, $3, $4, 'current')`,
+          [key.kid, key.alg, JSON.stringify(key.publicJwk), key.privateKeyEncrypted],
+        );
+      }
     });
   }
 

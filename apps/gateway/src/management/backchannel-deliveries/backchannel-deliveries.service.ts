@@ -10,6 +10,8 @@ const view = (d: BackchannelDeliveryEntity) => ({
   id: d.id,
   status: d.status,
   request_id: d.requestId,
+  /** `sid`: a token for one session; `sub`: one token for all of the user's sessions at the client (SPEC §4). */
+  kind: d.sessionId === null ? 'sub' : 'sid',
   session_id: d.sessionId,
   user_id: d.userId,
   client_id: d.clientId,

@@ -5,6 +5,7 @@ import {
   ArrayMinSize,
   ArrayUnique,
   IsArray,
+  IsBoolean,
   IsIn,
   IsObject,
   IsOptional,
@@ -15,7 +16,15 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { BACKCHANNEL_LOGOUT_INITIATORS, BackchannelLogoutInitiator, INITIATOR_MODES, InitiatorMode } from '@ulo/contracts';
+import {
+  BACKCHANNEL_LOGOUT_INITIATORS,
+  BackchannelLogoutInitiator,
+  DEFAULT_SIGNING_ALGORITHM,
+  INITIATOR_MODES,
+  InitiatorMode,
+  SIGNING_ALGORITHMS,
+  SigningAlgorithm,
+} from '@ulo/contracts';
 
 // client_id appears in paths and in logout tokens' `aud`: keep it to URL-safe characters.
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
@@ -54,6 +63,20 @@ export class OidcLogoutDto {
   @ValidateNested()
   @Type(() => BackchannelLogoutInitiatorsDto)
   backchannel_logout_initiators?: BackchannelLogoutInitiatorsDto;
+
+  @ApiPropertyOptional({
+    default: true,
+    description:
+      'true: one logout token per session, with `sid`. false: when a logout ends all of the user\'s sessions, one token per user carrying `sub` and no `sid` (OIDC Back-Channel Logout 1.0 §2.4)',
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'backchannel_logout_session_required must be true or false' })
+  backchannel_logout_session_required?: boolean;
+
+  @ApiPropertyOptional({ enum: SIGNING_ALGORITHMS, default: DEFAULT_SIGNING_ALGORITHM, description: 'The logout tokens\' signature algorithm' })
+  @IsOptional()
+  @IsIn(SIGNING_ALGORITHMS, { message: `backchannel_logout_signing_alg must be one of: ${SIGNING_ALGORITHMS.join(', ')}` })
+  backchannel_logout_signing_alg?: SigningAlgorithm;
 }
 
 export class CreateClientDto {

@@ -8,7 +8,7 @@ import { randomId } from '../ids';
 import { CheckpointQuery, findPage } from '../paging/checkpoint-page';
 import { rethrowViolation } from '../pg-errors';
 import { deleteOr404, findOr404 } from '../rows';
-import { DEFAULT_SELECTED_INITIATORS } from '@ulo/contracts';
+import { DEFAULT_SELECTED_INITIATORS, DEFAULT_SIGNING_ALGORITHM } from '@ulo/contracts';
 import { CreateClientDto, OidcLogoutDto, UpdateClientDto } from './client.dto';
 
 export interface ClientView {
@@ -27,8 +27,11 @@ export class ClientsService {
     @Inject(APP_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
+  /** The settings with their defaults written out, also for clients stored before a setting existed. */
   view(c: ClientEntity): ClientView {
-    return { client_id: c.clientId, name: c.name, ...(c.oidcLogout ? { oidc_logout: c.oidcLogout } : {}) };
+    if (!c.oidcLogout) return { client_id: c.clientId, name: c.name };
+    const { backchannel_logout_session_required = true, backchannel_logout_signing_alg = DEFAULT_SIGNING_ALGORITHM } = c.oidcLogout;
+    return { client_id: c.clientId, name: c.name, oidc_logout: { ...c.oidcLogout, backchannel_logout_session_required, backchannel_logout_signing_alg } };
   }
 
   async create(dto: CreateClientDto): Promise<ClientView> {
@@ -68,7 +71,7 @@ export class ClientsService {
     return findOr404(this.clients, { clientId }, `No client with client_id ${clientId}`);
   }
 
-  /** SPEC §4 URL rules on the back-channel URL; the initiators default to Auth0's. */
+  /** SPEC §4 URL rules on the back-channel URL; the initiators default to Auth0's, a token per session, RS256. */
   private validOidcLogout(dto: OidcLogoutDto): OidcLogoutSettings {
     const [url] = dto.backchannel_logout_urls;
     try {
@@ -85,6 +88,8 @@ export class ClientsService {
       backchannel_logout_initiators: initiators
         ? { mode: initiators.mode, selected_initiators: initiators.selected_initiators ?? [] }
         : { mode: 'custom', selected_initiators: [...DEFAULT_SELECTED_INITIATORS] },
+      backchannel_logout_session_required: dto.backchannel_logout_session_required ?? true,
+      backchannel_logout_signing_alg: dto.backchannel_logout_signing_alg ?? DEFAULT_SIGNING_ALGORITHM,
     };
   }
 }
