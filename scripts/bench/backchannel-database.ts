@@ -61,6 +61,8 @@ export interface RunTimeline {
   sessionsRevoked: number;
   lastSessionRevokedMs: number | null;
   deliveries: number;
+  /** Of them, `sub`-only rows (no session: one token per user and client). */
+  subOnly: number;
   firstPlannedMs: number | null;
   lastPlannedMs: number | null;
   lastSucceededMs: number | null;
@@ -89,7 +91,8 @@ export async function runTimeline(db: Client, userId: string, healthyClients: st
             (extract(epoch FROM min(created_at)) * 1000)::float8 AS first_ms,
             (extract(epoch FROM max(created_at)) * 1000)::float8 AS last_ms,
             (extract(epoch FROM max(updated_at) FILTER (WHERE status = 'succeeded')) * 1000)::float8 AS succeeded_ms,
-            count(*) FILTER (WHERE attempts > 1 AND client_id = ANY($2::text[]))::int AS retried
+            count(*) FILTER (WHERE attempts > 1 AND client_id = ANY($2::text[]))::int AS retried,
+            count(*) FILTER (WHERE session_id IS NULL)::int AS sub_only
      FROM backchannel_deliveries WHERE user_id = $1`,
     [userId, healthyClients],
   );
@@ -117,6 +120,7 @@ export async function runTimeline(db: Client, userId: string, healthyClients: st
     sessionsRevoked: ses[0].revoked as number,
     lastSessionRevokedMs: msOf(ses[0].last_ms),
     deliveries: del[0].n as number,
+    subOnly: del[0].sub_only as number,
     firstPlannedMs: msOf(del[0].first_ms),
     lastPlannedMs: msOf(del[0].last_ms),
     lastSucceededMs: msOf(del[0].succeeded_ms),
@@ -134,6 +138,30 @@ export async function backlog(db: Client, clients: string[]): Promise<{ outbox: 
     [clients],
   );
   return rows[0] as { outbox: number; pending: number };
+}
+
+/** Deliveries of one user still pending at the given clients (planned, not yet finished). */
+export async function pendingFor(db: Client, userId: string, clients: string[]): Promise<number> {
+  const { rows } = await db.query(
+    `SELECT count(*)::int AS n FROM backchannel_deliveries WHERE user_id = $1 AND status = 'pending' AND client_id = ANY($2::text[])`,
+    [userId, clients],
+  );
+  return rows[0].n as number;
+}
+
+/**
+ * How many of the clients have, in PostgreSQL (where the dispatcher reads them), the given signing
+ * algorithm and `backchannel_logout_session_required`.
+ */
+export async function clientsWithSettings(db: Client, clients: string[], alg: string, sessionRequired: boolean): Promise<number> {
+  const { rows } = await db.query(
+    `SELECT count(*)::int AS n FROM clients
+     WHERE client_id = ANY($1::text[])
+       AND oidc_logout ->> 'backchannel_logout_signing_alg' = $2
+       AND (oidc_logout ->> 'backchannel_logout_session_required')::boolean = $3`,
+    [clients, alg, sessionRequired],
+  );
+  return rows[0].n as number;
 }
 
 /** Waits (bounded) until the outbox is published and the clients have nothing pending. */
@@ -181,7 +209,7 @@ export async function plannerView(db: Client): Promise<string> {
  */
 export async function explainClaim(db: Client, query: string | null, free: number, perClient: number): Promise<string[]> {
   if (!query) return ['(no claim statement was seen in pg_stat_activity)'];
-  if (!/RETURNING[\s\S]*created_at\s*$/.test(query)) return ['(the claim statement in pg_stat_activity was truncated; raise track_activity_query_size to see its plan)'];
+  if (!/RETURNING[\s\S]*(created_at|signing_alg)\s*$/.test(query)) return ['(the claim statement in pg_stat_activity was truncated; raise track_activity_query_size to see its plan)'];
   const name = `bench_claim_${Date.now()}`;
   try {
     await db.query(`PREPARE ${name}(int, int, text[]) AS ${query}`);
@@ -206,16 +234,25 @@ export async function tableScans(db: Client, table: string): Promise<number> {
 /** What a sampled statement is, by its text: the dispatcher's statements by name, the rest coarsely. */
 function statementKind(query: string): string {
   const q = query.replace(/\s+/g, ' ').trim();
-  // The claim is recognised by what it does (it leases rows), not by how its SELECT is written.
-  if (/UPDATE backchannel_deliveries \w+ SET attempts = \w+\.attempts \+ 1/.test(q)) return 'scheduler claim (UPDATE ... attempts + 1)';
+  // The claim is recognised by what it does (it leases rows), not by how its SELECT is written; at
+  // more than track_activity_query_size (1 kB by default) its text is cut before the UPDATE, so
+  // its loose index scan over the due clients names it too.
+  if (/UPDATE backchannel_deliveries \w+ SET attempts = \w+\.attempts \+ 1/.test(q) || q.startsWith('WITH RECURSIVE due_clients')) {
+    return 'scheduler claim (UPDATE ... attempts + 1)';
+  }
+  if (/UPDATE backchannel_deliveries \w+ SET status = \w+\.status/.test(q)) return 'outcomes: UPDATE deliveries (group commit)';
   if (/UPDATE backchannel_deliveries SET status/.test(q)) return 'outcome: UPDATE delivery status';
   if (/UPDATE backchannel_deliveries SET next_attempt_at/.test(q)) return 'outcome: UPDATE delivery retry';
   if (q.includes('INSERT INTO log_events')) return 'outcome: INSERT log_events + outbox';
   if (q.includes('INSERT INTO backchannel_deliveries')) return 'plan: INSERT deliveries';
+  // The session-terminator's and refresh-token-revoker's revocations share one WITH list.
+  const revoke = /^WITH req AS \(.* JOIN (sessions|refresh_tokens) x ON/.exec(q);
+  if (revoke) return `revoke ${revoke[1]} (WITH req AS ...)`;
   if (/FROM outbox ORDER BY id LIMIT/.test(q)) return 'outbox relay: SELECT FOR UPDATE';
   if (q.startsWith('DELETE FROM outbox')) return 'outbox relay: DELETE';
   if (/INSERT INTO "?outbox"?/.test(q)) return 'INSERT outbox';
   if (q.startsWith('SELECT name FROM clients')) return 'client name lookup';
+  if (q.startsWith('SET LOCAL synchronous_commit')) return 'SET LOCAL synchronous_commit';
   if (q.startsWith('COMMIT')) return 'COMMIT';
   if (q.startsWith('START TRANSACTION') || q.startsWith('BEGIN')) return 'BEGIN';
   if (q.startsWith('ROLLBACK')) return 'ROLLBACK';

@@ -12,6 +12,8 @@ export interface Arrival {
   aud: string | null;
   sub: string | null;
   jti: string | null;
+  /** The protected header's `alg` (RS256, ES256, EdDSA), decoded without verifying the signature. */
+  alg: string | null;
   /** The raw token, kept only for the first few arrivals of each app (verified with jose later). */
   token?: string;
 }
@@ -20,23 +22,26 @@ export type ReceiverMode = 'ok' | 'hang';
 
 const epochNow = () => performance.timeOrigin + performance.now();
 
-/** The payload of a JWT, decoded without verifying it; null when it is not a JWT. */
-function claimsOf(token: string): Record<string, unknown> | null {
+/** The header and payload of a JWT, decoded without verifying it; nulls when it is not a JWT. */
+function partsOf(token: string): { header: Record<string, unknown> | null; claims: Record<string, unknown> | null } {
   const parts = token.split('.');
-  if (parts.length !== 3) return null;
-  try {
-    return JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
+  if (parts.length !== 3) return { header: null, claims: null };
+  const decode = (part: string) => {
+    try {
+      return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return null;
+    }
+  };
+  return { header: decode(parts[0]), claims: decode(parts[1]) };
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : null);
 
 /**
  * The relying parties' back-channel logout endpoints for the benchmark: one node:http server per app
- * on 127.0.0.1, all in this process. Each records every POST it gets (arrival time and the token's
- * sid/aud/sub/jti, decoded without verification) and answers 200 at once, or, in mode `hang`,
+ * on 127.0.0.1, all in this process. Each records every POST it gets (arrival time, the token's
+ * sid/aud/sub/jti and its header's alg, decoded without verification) and answers 200 at once, or, in mode `hang`,
  * never answers (the connection stays open until the dispatcher gives up on it).
  */
 export class BackchannelReceivers {
@@ -74,7 +79,7 @@ export class BackchannelReceivers {
     req.on('end', () => {
       const at = epochNow();
       const token = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('logout_token') ?? '';
-      const claims = claimsOf(token);
+      const { header, claims } = partsOf(token);
       const arrival: Arrival = {
         app,
         at,
@@ -82,6 +87,7 @@ export class BackchannelReceivers {
         aud: str(claims?.aud),
         sub: str(claims?.sub),
         jti: str(claims?.jti),
+        alg: str(header?.alg),
       };
       if (this.tokensKept[app] < this.keepTokensPerApp) {
         this.tokensKept[app]++;
