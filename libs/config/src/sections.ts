@@ -127,7 +127,7 @@ export const backchannelEnv = {
   BACKCHANNEL_RETRY_BASE_MS: positiveInt(1000),
   BACKCHANNEL_RETRY_MAX_DELAY_MS: positiveInt(300000),
   BACKCHANNEL_RETRY_WINDOW_SECONDS: z.coerce.number().int().min(1).default(3900),
-  BACKCHANNEL_CONCURRENCY: positiveInt(64),
+  BACKCHANNEL_CONCURRENCY: positiveInt(256),
   BACKCHANNEL_CONCURRENCY_PER_CLIENT: positiveInt(8),
   BACKCHANNEL_POLL_INTERVAL_MS: positiveInt(200),
 };
