@@ -10,23 +10,31 @@
 // Options (milliseconds): --min-delay-ms 1000, --max-delay-ms 30000 (the delay doubles from the first
 // to the second per restart in a row), --reset-after-ms 60000 (an app that ran that long before
 // exiting starts again at the first delay), --kill-after-ms 10000 (grace between SIGTERM and SIGKILL).
+// --log-format auto|pretty|json (default auto, or LOG_FORMAT): the apps log JSON lines; `pretty`
+// prints each as one readable line (time, level, [context] message, the other fields as JSON) with
+// pino-pretty, `json` passes them through, `auto` is pretty when the output is a terminal.
 'use strict';
 const { spawn } = require('node:child_process');
 
 const COLOURS = [34, 32, 33, 35, 36, 94, 92, 93, 95, 96];
 const OPTIONS = { 'min-delay-ms': 1000, 'max-delay-ms': 30000, 'reset-after-ms': 60000, 'kill-after-ms': 10000 };
+const LOG_FORMATS = ['auto', 'pretty', 'json'];
 
 function usage(problem) {
   process.stderr.write(`supervise: ${problem}\nusage: node scripts/supervise.js [--min-delay-ms N] [--max-delay-ms N] ` +
-    '[--reset-after-ms N] [--kill-after-ms N] <name>=<command> ...\n');
+    '[--reset-after-ms N] [--kill-after-ms N] [--log-format auto|pretty|json] <name>=<command> ...\n');
   process.exit(64);
 }
 
 function parseArguments(argv) {
-  const options = { ...OPTIONS };
+  const options = { ...OPTIONS, 'log-format': process.env.LOG_FORMAT || 'auto' };
   const apps = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    if (arg === '--log-format') {
+      options['log-format'] = argv[++i];
+      continue;
+    }
     if (arg.startsWith('--')) {
       const name = arg.slice(2);
       const value = Number(argv[++i]);
@@ -49,22 +57,51 @@ function parseArguments(argv) {
     }
     apps.push({ name: arg.slice(0, eq), command });
   }
+  if (!LOG_FORMATS.includes(options['log-format'])) usage(`--log-format (or LOG_FORMAT) must be one of: ${LOG_FORMATS.join(', ')}`);
   if (apps.length === 0) usage('no apps to run');
   if (options['min-delay-ms'] > options['max-delay-ms']) usage('--min-delay-ms is above --max-delay-ms');
   return { options, apps };
 }
 
+/**
+ * How each line of an app is shown: as it came (`json`), or through pino-pretty, one line per log
+ * line (the apps log with pino). A line that is not a log line passes through unchanged; without
+ * pino-pretty (installed without dev dependencies) every line does.
+ */
+function lineFormatter(format, out) {
+  if (format === 'json' || (format === 'auto' && !out.isTTY)) return (line) => line;
+  let prettyFactory;
+  try {
+    ({ prettyFactory } = require('pino-pretty'));
+  } catch {
+    return (line) => line;
+  }
+  const pretty = prettyFactory({
+    colorize: Boolean(out.isTTY) && !process.env.NO_COLOR,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,context',
+    messageFormat: '{if context}[{context}] {end}{msg}',
+  });
+  return (line) => {
+    if (!line.startsWith('{')) return line;
+    // An error's stack stays on lines of its own, each behind the app's name.
+    return pretty(line).replace(/\n+$/, '');
+  };
+}
+
 /** Writes a child's output line by line, each line behind the app's name. */
-function prefixLines(stream, out, label) {
+function prefixLines(stream, out, label, format) {
   let rest = '';
+  const shown = (line) => format(line).split('\n').map((l) => `${label}${l}\n`).join('');
   stream.setEncoding('utf8');
   stream.on('data', (chunk) => {
     const lines = (rest + chunk).split('\n');
     rest = lines.pop();
-    if (lines.length > 0) out.write(lines.map((line) => `${label}${line}\n`).join(''));
+    if (lines.length > 0) out.write(lines.map(shown).join(''));
   });
   stream.on('end', () => {
-    if (rest !== '') out.write(`${label}${rest}\n`);
+    if (rest !== '') out.write(shown(rest));
     rest = '';
   });
 }
@@ -82,6 +119,8 @@ function main() {
   // Colours survive the pipe when the terminal shows them (as `concurrently` did).
   const env = process.stdout.isTTY && !process.env.NO_COLOR && !process.env.FORCE_COLOR ? { ...process.env, FORCE_COLOR: '1' } : process.env;
   let stopping = false;
+  const formatOut = lineFormatter(options['log-format'], process.stdout);
+  const formatErr = lineFormatter(options['log-format'], process.stderr);
 
   const states = apps.map((app, i) => ({ ...app, colour: COLOURS[i % COLOURS.length], child: null, startedAt: 0, failures: 0, timer: null }));
 
@@ -107,8 +146,8 @@ function main() {
     // which sends each app one SIGTERM (a second signal would cut a graceful shutdown short).
     const child = spawn(state.command[0], state.command.slice(1), { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     state.child = child;
-    prefixLines(child.stdout, process.stdout, label(state.name, state.colour, process.stdout));
-    prefixLines(child.stderr, process.stderr, label(state.name, state.colour, process.stderr));
+    prefixLines(child.stdout, process.stdout, label(state.name, state.colour, process.stdout), formatOut);
+    prefixLines(child.stderr, process.stderr, label(state.name, state.colour, process.stderr), formatErr);
     let ended = false;
     const end = (how) => {
       if (ended) return;

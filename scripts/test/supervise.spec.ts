@@ -27,8 +27,8 @@ class Supervisor {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
   private readonly child: ChildProcess;
 
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [SUPERVISOR, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(args: string[], env: NodeJS.ProcessEnv = process.env) {
+    this.child = spawn(process.execPath, [SUPERVISOR, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (chunk: Buffer) => (this.out += chunk.toString()));
     this.child.stderr!.on('data', (chunk: Buffer) => (this.out += chunk.toString()));
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
@@ -140,5 +140,41 @@ describe('scripts/supervise.js', () => {
     expect(supervisor.lines()).toEqual(
       expect.arrayContaining(['stubborn  | ignored', 'supervise | stubborn did not stop in time: SIGKILL', 'supervise | stubborn was killed by SIGKILL']),
     );
+  });
+
+  describe('log lines', () => {
+    // A line as the apps' pino loggers write it (nestjs-pino: level, time, pid, hostname, context, msg).
+    const logLine = JSON.stringify({ level: 40, time: Date.UTC(2026, 0, 1, 10, 42, 0, 5), pid: 7, hostname: 'vm', context: 'AcceptLogout', msg: 'logout accepted', requestId: 'lr_1' });
+    const printing = app('gateway', `console.log(${JSON.stringify(logLine)}); console.log('plain text'); setInterval(() => {}, 1000)`);
+    const { LOG_FORMAT: _ignored, ...env } = process.env;
+
+    it('--log-format pretty shows each JSON line as one readable line: time, level, [context] message, the other fields', async () => {
+      supervisor = new Supervisor(['--log-format', 'pretty', printing], env);
+      const lines = await pollUntil(async () => supervisor.lines(), (l) => l.some((x) => x.includes('plain text')), { what: 'the app to print' });
+
+      expect(lines).toContainEqual(expect.stringMatching(/^gateway +\| \[\d\d:\d\d:\d\d\.005\] WARN: \[AcceptLogout\] logout accepted \{"requestId":"lr_1"\}$/));
+      expect(lines).toContain('gateway   | plain text');
+      expect(lines.join('\n')).not.toContain('"hostname"');
+    });
+
+    it('passes JSON through with --log-format json, and by default when the output is not a terminal', async () => {
+      for (const args of [['--log-format', 'json'], []]) {
+        supervisor = new Supervisor([...args, printing], env);
+        const lines = await pollUntil(async () => supervisor.lines(), (l) => l.some((x) => x.includes('plain text')), { what: 'the app to print' });
+        expect(lines).toContain(`gateway   | ${logLine}`);
+        await supervisor.destroy();
+      }
+    });
+
+    it('takes LOG_FORMAT from the environment, and refuses a format it does not know', async () => {
+      supervisor = new Supervisor([printing], { ...env, LOG_FORMAT: 'pretty' });
+      const lines = await pollUntil(async () => supervisor.lines(), (l) => l.some((x) => x.includes('plain text')), { what: 'the app to print' });
+      expect(lines).toContainEqual(expect.stringMatching(/WARN: \[AcceptLogout\] logout accepted/));
+      await supervisor.destroy();
+
+      supervisor = new Supervisor(['--log-format', 'fancy', printing], env);
+      expect(await supervisor.exited).toEqual({ code: 64, signal: null });
+      expect(supervisor.lines()[0]).toBe('supervise: --log-format (or LOG_FORMAT) must be one of: auto, pretty, json');
+    });
   });
 });
