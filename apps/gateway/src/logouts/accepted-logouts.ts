@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { LogoutRequested, Topics } from '@ulo/contracts';
 import { OutboxWriter } from '@ulo/messaging';
-import { LogoutRequestRepository, type RequestOrigin } from '@ulo/persistence';
+import { LogoutRequestRepository, type AcceptedRequest } from '@ulo/persistence';
 
 /**
  * SPEC §2 "a 204 is a promise": an accepted logout is its `logout_requests` row and its
@@ -17,7 +17,7 @@ export class AcceptedLogouts {
     private readonly outbox: OutboxWriter,
   ) {}
 
-  async record(tx: EntityManager, accepted: { request: LogoutRequested; origin: RequestOrigin }[]): Promise<void> {
+  async record(tx: EntityManager, accepted: AcceptedRequest[]): Promise<void> {
     if (accepted.length === 0) return;
     await this.requests.insert(tx, accepted);
     await this.announce(tx, accepted.map((a) => a.request));

@@ -34,6 +34,8 @@ import { LogsService } from './logs/logs.service';
 import { LogStreamsController } from './log-streams/log-streams.controller';
 import { LogStreamsService } from './log-streams/log-streams.service';
 import { RetentionController } from './retention/retention.controller';
+import { LogoutRequestsController } from './logout-requests/logout-requests.controller';
+import { LogoutRequestsService } from './logout-requests/logout-requests.service';
 import { LogoutsModule } from '../logouts/logouts.module';
 import { SigningModule } from '../signing/signing.module';
 
@@ -69,6 +71,7 @@ import { SigningModule } from '../signing/signing.module';
     LogStreamsController,
     SigningKeysController,
     BackchannelDeliveriesController,
+    LogoutRequestsController,
     RetentionController,
   ],
   providers: [
@@ -83,6 +86,7 @@ import { SigningModule } from '../signing/signing.module';
     LogsService,
     LogStreamsService,
     BackchannelDeliveriesService,
+    LogoutRequestsService,
   ],
 })
 export class ManagementModule {}

@@ -191,7 +191,7 @@ export class AcceptLogout {
       );
       await this.logouts.record(
         tx,
-        batch.flatMap((item, i) => (used[i] && requests[i] ? [{ request: requests[i], origin: item.origin }] : [])),
+        batch.flatMap((item, i) => (used[i] && requests[i] ? [{ request: requests[i], origin: item.origin, subject: item.subject }] : [])),
       );
       return used;
     });

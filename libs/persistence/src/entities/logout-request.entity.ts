@@ -16,6 +16,7 @@ export interface RequestOrigin {
 @Entity({ name: 'logout_requests' })
 @Index('ix_logout_requests_incomplete', ['createdAt'], { where: 'completed_at IS NULL' })
 @Index('ix_logout_requests_complete', ['completedAt'], { where: 'completed_at IS NOT NULL' })
+@Index('ix_logout_requests_created', ['createdAt', 'id'])
 export class LogoutRequestEntity {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'logout_requests_pkey' })
   id: string;
@@ -39,14 +40,24 @@ export class LogoutRequestEntity {
   @Column({ type: 'jsonb', default: {} })
   origin: RequestOrigin;
 
+  /** The subject as the request named it (a GTR `sub_id`); null for a Management API delete. */
+  @Column({ type: 'jsonb', nullable: true })
+  subject: unknown;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
   @Column({ name: 'sessions_revoked', type: 'integer', nullable: true })
   sessionsRevoked: number | null;
 
+  @Column({ name: 'sessions_revoked_at', type: 'timestamptz', nullable: true })
+  sessionsRevokedAt: Date | null;
+
   @Column({ name: 'refresh_tokens_revoked', type: 'integer', nullable: true })
   refreshTokensRevoked: number | null;
+
+  @Column({ name: 'refresh_tokens_revoked_at', type: 'timestamptz', nullable: true })
+  refreshTokensRevokedAt: Date | null;
 
   @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
   completedAt: Date | null;

@@ -11,6 +11,7 @@ import { LogStreamQueueWithoutForeignKey1764864000000 } from './1764864000000-lo
 import { LogEventsPartitionedByDay1764950400000 } from './1764950400000-log-events-partitioned-by-day';
 import { RetentionIndexes1765036800000 } from './1765036800000-retention-indexes';
 import { BackchannelKindsAndAlgorithms1765123200000 } from './1765123200000-backchannel-kinds-and-algorithms';
+import { LogoutRequestTimeline1765209600000 } from './1765209600000-logout-request-timeline';
 
 /** In order. A landed migration is never edited; a change is a new file. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   LogEventsPartitionedByDay1764950400000,
   RetentionIndexes1765036800000,
   BackchannelKindsAndAlgorithms1765123200000,
+  LogoutRequestTimeline1765209600000,
 ];

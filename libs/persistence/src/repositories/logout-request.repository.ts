@@ -22,6 +22,14 @@ export interface LockedRequest {
   request: LogoutRequested;
 }
 
+/** An accepted logout as it is recorded. */
+export interface AcceptedRequest {
+  request: LogoutRequested;
+  origin: RequestOrigin;
+  /** The subject as the request named it (SPEC §6 `logout-requests`); absent for a Management API delete. */
+  subject?: unknown;
+}
+
 /** A request that is not complete after a while, marked as announced again (SPEC §8). */
 export interface StuckRequest {
   id: string;
@@ -31,6 +39,8 @@ export interface StuckRequest {
 }
 
 const STEP_COLUMN: Readonly<Record<LogoutStep, string>> = { sessions: 'sessions_revoked', refresh_tokens: 'refresh_tokens_revoked' };
+/** When each step recorded itself: the request's timeline (SPEC §6 `logout-requests`). */
+const STEP_TIME_COLUMN: Readonly<Record<LogoutStep, string>> = { sessions: 'sessions_revoked_at', refresh_tokens: 'refresh_tokens_revoked_at' };
 
 /**
  * `logout_requests`: what the gateway accepted, and how far its steps are. Each step locks the
@@ -39,23 +49,31 @@ const STEP_COLUMN: Readonly<Record<LogoutStep, string>> = { sessions: 'sessions_
  */
 @Injectable()
 export class LogoutRequestRepository {
-  /** Records accepted requests, in the transaction that writes their events: one statement. */
-  async insert(tx: EntityManager, accepted: { request: LogoutRequested; origin: RequestOrigin }[]): Promise<void> {
+  /**
+   * Records accepted requests, in the transaction that writes their events: one statement, its
+   * rows as one JSON array. `subject` is the subject as the request named it, if it named one.
+   */
+  async insert(tx: EntityManager, accepted: AcceptedRequest[]): Promise<void> {
     if (accepted.length === 0) return;
-    const column = <T>(value: (a: { request: LogoutRequested; origin: RequestOrigin }) => T) => accepted.map(value);
     await runSql(
       tx,
-      `INSERT INTO logout_requests (id, initiator, connection_id, connection_name, user_ids, payload, origin)
-       SELECT r.id, r.initiator, r.connection_id, r.connection_name, ARRAY(SELECT jsonb_array_elements_text(r.payload->'userIds')), r.payload, r.origin
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[])
-         AS r (id, initiator, connection_id, connection_name, payload, origin)`,
+      `INSERT INTO logout_requests (id, initiator, connection_id, connection_name, user_ids, payload, origin, subject)
+       SELECT r.id, r.initiator, r.connection_id, r.connection_name, ARRAY(SELECT jsonb_array_elements_text(r.payload->'userIds')),
+              r.payload, r.origin, r.subject
+       FROM jsonb_to_recordset($1::jsonb)
+         AS r (id text, initiator text, connection_id text, connection_name text, payload jsonb, origin jsonb, subject jsonb)`,
       [
-        column((a) => a.request.requestId),
-        column((a) => a.request.initiator),
-        column((a) => a.request.connection?.id ?? null),
-        column((a) => a.request.connection?.name ?? null),
-        column((a) => JSON.stringify(a.request)),
-        column((a) => JSON.stringify(a.origin)),
+        JSON.stringify(
+          accepted.map((a) => ({
+            id: a.request.requestId,
+            initiator: a.request.initiator,
+            connection_id: a.request.connection?.id ?? null,
+            connection_name: a.request.connection?.name ?? null,
+            payload: a.request,
+            origin: a.origin,
+            subject: a.subject ?? null,
+          })),
+        ),
       ],
     );
   }
@@ -103,7 +121,8 @@ export class LogoutRequestRepository {
     if (outcomes.length === 0) return;
     await runSql(
       tx,
-      `UPDATE logout_requests r SET ${STEP_COLUMN[step]} = o.count, completed_at = CASE WHEN o.completes THEN now() END
+      `UPDATE logout_requests r SET ${STEP_COLUMN[step]} = o.count, ${STEP_TIME_COLUMN[step]} = now(),
+         completed_at = CASE WHEN o.completes THEN now() END
        FROM unnest($1::text[], $2::int[], $3::boolean[]) AS o (id, count, completes)
        WHERE r.id = o.id`,
       [outcomes.map((o) => o.requestId), outcomes.map((o) => o.count), outcomes.map((o) => o.completes)],
