@@ -8,15 +8,23 @@ cd "$(dirname "$0")/.."
 service_env="$(bash scripts/services.sh up | grep -E '^(DATABASE_URL|KAFKA_BROKERS)=')"
 echo "$service_env" >&2
 eval "$(echo "$service_env" | sed 's/^/export /')"
+cache_dir="${ULO_CACHE_DIR:-$HOME/.cache/universal-logout}"
+mkdir -p "$cache_dir"
 if [ -z "${MANAGEMENT_API_TOKENS:-}" ]; then
   MANAGEMENT_API_TOKENS="dev-$(node -e "process.stdout.write(require('crypto').randomBytes(18).toString('base64url'))")"
   export MANAGEMENT_API_TOKENS
-  echo "MANAGEMENT_API_TOKENS was not set; this run accepts: ${MANAGEMENT_API_TOKENS}" >&2
+  # For `npm run demo` on this machine; the next run of npm start replaces it.
+  (umask 077 && printf '%s' "$MANAGEMENT_API_TOKENS" > "$cache_dir/dev-management-token")
+  echo "MANAGEMENT_API_TOKENS was not set; this run accepts: ${MANAGEMENT_API_TOKENS} (also in $cache_dir/dev-management-token)" >&2
+fi
+if [ -z "${ALLOW_PRIVATE_NETWORK_URLS:-}" ]; then
+  # A development run talks to IdPs and applications on this machine (npm run demo does).
+  export ALLOW_PRIVATE_NETWORK_URLS=true
+  echo "ALLOW_PRIVATE_NETWORK_URLS was not set; this development run allows loopback and private URLs (set it to false to refuse them)" >&2
 fi
 if [ -z "${SIGNING_KEY_ENCRYPTION_SECRET:-}" ]; then
   # A development secret that survives restarts (the signing keys in the database are encrypted with it).
-  secret_file="${ULO_CACHE_DIR:-$HOME/.cache/universal-logout}/dev-signing-key-secret"
-  mkdir -p "$(dirname "$secret_file")"
+  secret_file="$cache_dir/dev-signing-key-secret"
   [ -s "$secret_file" ] || node -e "process.stdout.write(require('crypto').randomBytes(32).toString('base64url'))" > "$secret_file"
   chmod 600 "$secret_file"
   SIGNING_KEY_ENCRYPTION_SECRET="$(cat "$secret_file")"
