@@ -4,10 +4,12 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { GatewayConfig } from '@ulo/config';
+import { collectProcessMetrics } from '@ulo/messaging';
 import { GatewayModule } from './gateway.module';
 
 /** Builds the gateway; main.ts and the tests share it so they run the same wiring. */
 export async function createGateway(config: GatewayConfig): Promise<INestApplication> {
+  collectProcessMetrics('gateway');
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), {
     bufferLogs: true,
     bodyParser: false,

@@ -6,6 +6,7 @@ import { buildLogEvent, startConsumerApp } from '@ulo/messaging';
 import { logStreamerTestConfig } from '@ulo/testing';
 import { LogStreamScheduler } from '../src/deliver-log-streams/log-stream-scheduler.service';
 import { LogStreamerModule } from '../src/log-streamer.module';
+import { LogStreamerMetrics } from '../src/metrics/log-streamer.metrics';
 import { MetricsServer } from '../src/metrics/metrics.server';
 
 /** Delivery settings that make a test's retries and suspensions take milliseconds. */
@@ -30,7 +31,9 @@ export interface RunningLogStreamer {
 /** The real log-streamer, in this process, on the run's PostgreSQL and Kafka. */
 export async function startLogStreamer(overrides: Record<string, string> = {}): Promise<RunningLogStreamer> {
   const config = logStreamerTestConfig({ ...fastLogStreams, ...overrides });
-  const { app } = await startConsumerApp('log-streamer', LogStreamerModule.forRoot(config), config);
+  const { app } = await startConsumerApp('log-streamer', LogStreamerModule.forRoot(config), config, {
+    metricsOf: (a) => [a.get(LogStreamerMetrics).registry],
+  });
   return {
     app,
     config,

@@ -12,3 +12,4 @@ export * from './connection-strategy';
 export * from './backchannel-delivery';
 export * from './signing-key';
 export * from './log-stream';
+export * from './metric-series';

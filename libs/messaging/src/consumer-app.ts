@@ -1,12 +1,14 @@
 import { DynamicModule, INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
+import type { Registry } from 'prom-client';
 import type { ConsumerConfig } from '@ulo/config';
 import { DatabaseConnection } from '@ulo/persistence';
 import { HandlerErrorFilter } from './handler-error.filter';
 import { HealthServer } from './health.server';
 import { createKafka } from './kafka.factory';
 import { KafkaEventServer } from './kafka-event.server';
+import { collectProcessMetrics } from './process-metrics';
 
 /** Each consumer app's own health port when HEALTH_PORT is unset (README "Ports"). */
 export const DEFAULT_HEALTH_PORTS: ReadonlyMap<string, number> = new Map([
@@ -22,13 +24,24 @@ export interface ConsumerApp {
   health: HealthServer;
 }
 
+export interface ConsumerAppOptions {
+  /** Registries of the app's own served on `/metrics` besides the process registry (the log-streamer's). */
+  metricsOf?: (app: INestMicroservice) => Registry[];
+}
+
 /**
  * Starts a consumer app: its own consumer group (`<prefix><name>`), so that every app receives every
  * event and each app scales by running more instances of itself. It starts whether or not Kafka
- * and PostgreSQL answer (SPEC §8), and serves liveness and readiness on its health port: ready
- * means the database answers and the instance is joined to its group.
+ * and PostgreSQL answer (SPEC §8), and serves liveness, readiness and its Prometheus metrics on its
+ * health port: ready means the database answers and the instance is joined to its group.
  */
-export async function startConsumerApp(name: string, rootModule: DynamicModule, config: ConsumerConfig): Promise<ConsumerApp> {
+export async function startConsumerApp(
+  name: string,
+  rootModule: DynamicModule,
+  config: ConsumerConfig,
+  options: ConsumerAppOptions = {},
+): Promise<ConsumerApp> {
+  collectProcessMetrics(name);
   const server = new KafkaEventServer({
     kafka: createKafka(config, name),
     topicPrefix: config.kafka.topicPrefix,
@@ -43,10 +56,13 @@ export async function startConsumerApp(name: string, rootModule: DynamicModule, 
   app.useGlobalFilters(new HandlerErrorFilter());
   app.enableShutdownHooks();
   const database = app.get(DatabaseConnection);
-  const health = new HealthServer({
-    database: () => database.ping(),
-    kafka: () => (server.isConsuming ? Promise.resolve() : Promise.reject(new Error(server.problem ?? 'not consuming'))),
-  });
+  const health = new HealthServer(
+    {
+      database: () => database.ping(),
+      kafka: () => (server.isConsuming ? Promise.resolve() : Promise.reject(new Error(server.problem ?? 'not consuming'))),
+    },
+    options.metricsOf?.(app) ?? [],
+  );
   await health.listen(config.health.port ?? DEFAULT_HEALTH_PORTS.get(name) ?? 0, config.health.host);
   // The health port closes with the app (and before the process exits on SIGTERM): app.close()
   // closes the transport first. Not by replacing app.close: Nest's app is a proxy that ignores it.

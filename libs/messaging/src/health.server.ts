@@ -1,19 +1,25 @@
 import { Logger } from '@nestjs/common';
 import { Server, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { METRICS_CONTENT_TYPE, metricsText } from './process-metrics';
 
 /** A readiness check: resolves when healthy, rejects with what is wrong. */
 export type HealthCheck = () => Promise<void>;
 
 /**
- * `GET /health/live` (the process runs its event loop) and `GET /health/ready` (every check
- * passes: 200, else 503 with what failed) on a port of its own, for the apps without an HTTP API.
+ * `GET /health/live` (the process runs its event loop), `GET /health/ready` (every check passes:
+ * 200, else 503 with what failed) and `GET /metrics` (Prometheus: the process registry and the
+ * app's `own` registries) on a port of its own, for the apps without an HTTP API.
  */
 export class HealthServer {
   private readonly log = new Logger(HealthServer.name);
   private server: Server | null = null;
 
-  constructor(private readonly checks: Record<string, HealthCheck>) {}
+  constructor(
+    private readonly checks: Record<string, HealthCheck>,
+    private readonly own: readonly Registry[] = [],
+  ) {}
 
   async listen(port: number, host: string): Promise<void> {
     const server = createServer((req, res) => {
@@ -27,6 +33,17 @@ export class HealthServer {
       if (req.url === '/health/live') return reply(200, { status: 'ok' });
       if (req.url === '/health/ready') {
         void this.ready().then(({ ok, checks }) => reply(ok ? 200 : 503, { status: ok ? 'ok' : 'error', checks }));
+        return;
+      }
+      if (req.url === '/metrics') {
+        metricsText(this.own).then(
+          (text) => {
+            res.setHeader('content-type', METRICS_CONTENT_TYPE);
+            res.setHeader('cache-control', 'no-store');
+            res.end(text);
+          },
+          (err: Error) => reply(500, { status: 'error', error: `metrics unavailable: ${err.message}` }),
+        );
         return;
       }
       reply(404, { status: 'error', error: 'not found' });

@@ -11,3 +11,4 @@ export * from './consumer-app';
 export * from './health.server';
 export * from './logout-step.runner';
 export * from './dead-letter-replayer';
+export * from './process-metrics';

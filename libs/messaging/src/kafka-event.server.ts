@@ -4,6 +4,7 @@ import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Partitioners, Producer
 import { lastValueFrom } from 'rxjs';
 import { DeadLetter, Topics, envelopeSchema, logEventSchema, payloadSchemaOf, prefixed } from '@ulo/contracts';
 import { OutageReporter, isDataRejection, isTransient, pause, retryDelayMs } from '@ulo/resilience';
+import { ConsumerMetrics } from './consumer.metrics';
 import { BatchContext, BatchResult, EventOrigin } from './event-context';
 import { PoisonMessageException } from './poison-message.exception';
 import { ensureTopics } from './topic-admin';
@@ -76,6 +77,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   private stopCurrent: (reason: unknown) => void = () => undefined;
   private readonly kafkaOutage: OutageReporter;
   private readonly handlerOutage: OutageReporter;
+  /** The `ulo_consumer_lag` series this instance set, by `topic/partition`: dropped once the partition is gone. */
+  private readonly lagSeries = new Map<string, { topic: string; partition: string }>();
 
   constructor(private readonly options: KafkaEventServerOptions) {
     super();
@@ -144,9 +147,10 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     });
     this.consumer = consumer;
     const stopped = new Promise<unknown>((resolve) => (this.stopCurrent = resolve));
-    consumer.on(consumer.events.GROUP_JOIN, () => {
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.joined = true;
       this.kafkaOutage.recovered();
+      this.forgetLagExcept(payload.memberAssignment);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.joined = false;
@@ -176,10 +180,16 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     const logical = batch.topic.slice(this.options.topicPrefix.length);
     const handler = this.getHandlerByPattern(logical);
     if (!handler) return;
+    const labels = { topic: batch.topic, partition: String(batch.partition) };
+    const highWatermark = BigInt(batch.highWatermark);
     for (let start = 0; start < batch.messages.length; start += MAX_HANDLER_BATCH) {
       // A rebalance took the partition, or the consumer stops: the rest is handled by whoever has it next.
       if (!payload.isRunning() || payload.isStale()) return;
       const messages = batch.messages.slice(start, start + MAX_HANDLER_BATCH);
+      // While a batch is retried the lag shows it unhandled, not what the partition lagged before.
+      this.reportLag(labels, highWatermark, BigInt(messages[0].offset));
+      const endTimer = ConsumerMetrics.batchDuration.startTimer({ topic: batch.topic });
+      let deadLettered = 0;
       const decoded: Decoded[] = [];
       for (const message of messages) {
         const origin = originOf(batch.partition, message);
@@ -188,18 +198,39 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
           decoded.push({ data: this.decode(logical, raw), raw, origin });
         } catch (err) {
           await this.deadLetter(batch.topic, origin, raw, err);
+          deadLettered++;
         }
       }
-      if (decoded.length > 0) await this.handleBatch(handler, batch.topic, batch.partition, decoded, heartbeat);
-      payload.resolveOffset(messages[messages.length - 1].offset);
+      if (decoded.length > 0) deadLettered += await this.handleBatch(handler, batch.topic, batch.partition, decoded, heartbeat);
+      const last = messages[messages.length - 1].offset;
+      payload.resolveOffset(last);
+      endTimer();
+      ConsumerMetrics.handled.inc({ topic: batch.topic }, messages.length - deadLettered);
+      this.reportLag(labels, highWatermark, BigInt(last) + 1n);
       await heartbeat();
+    }
+  }
+
+  /** `ulo_consumer_lag`: what the fetch's high watermark is ahead of `next`, the first offset not handled. */
+  private reportLag(labels: { topic: string; partition: string }, highWatermark: bigint, next: bigint): void {
+    const lag = highWatermark > next ? Number(highWatermark - next) : 0;
+    ConsumerMetrics.lag.set(labels, lag);
+    this.lagSeries.set(`${labels.topic}/${labels.partition}`, labels);
+  }
+
+  /** Drops the lag of partitions this instance no longer has (after a rebalance; all of them on close). */
+  private forgetLagExcept(assignment: Record<string, number[]>): void {
+    for (const [key, labels] of this.lagSeries) {
+      if (assignment[labels.topic]?.includes(Number(labels.partition))) continue;
+      ConsumerMetrics.lag.remove(labels);
+      this.lagSeries.delete(key);
     }
   }
 
   /**
    * Runs the handler on `items` until it succeeds: transient and unknown failures are retried (the
    * partition waits); poison splits the batch into one-message batches, so that only the message
-   * at fault is dead-lettered.
+   * at fault is dead-lettered. Resolves with the number of messages dead-lettered.
    */
   private async handleBatch(
     handler: NonNullable<ReturnType<Server['getHandlerByPattern']>>,
@@ -207,7 +238,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     partition: number,
     items: Decoded[],
     heartbeat: () => Promise<void>,
-  ): Promise<void> {
+  ): Promise<number> {
     const ctx = new BatchContext(topic, partition, items.map((i) => i.origin), heartbeat);
     for (let attempt = 1; ; attempt++) {
       let result: BatchResult | undefined;
@@ -217,10 +248,14 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         })) as BatchResult | undefined;
       } catch (err) {
         if (err instanceof PoisonMessageException || isDataRejection(err)) {
-          if (items.length === 1) return this.deadLetter(topic, items[0].origin, items[0].raw, err);
+          if (items.length === 1) {
+            await this.deadLetter(topic, items[0].origin, items[0].raw, err);
+            return 1;
+          }
           this.log.warn(`${topic}[${partition}]: a batch of ${items.length} failed for good (${(err as Error).message}); handling it one by one`);
-          for (const item of items) await this.handleBatch(handler, topic, partition, [item], heartbeat);
-          return;
+          let deadLettered = 0;
+          for (const item of items) deadLettered += await this.handleBatch(handler, topic, partition, [item], heartbeat);
+          return deadLettered;
         }
         // Shutting down: the offsets are not resolved, so the batch is handled again after a restart.
         if (this.closing) throw err;
@@ -236,11 +271,14 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         continue;
       }
       if (attempt > 1) this.handlerOutage.recovered();
+      let deadLettered = 0;
       for (const { index, reason } of result?.rejected ?? []) {
         const item = items[index];
-        if (item) await this.deadLetter(topic, item.origin, item.raw, new PoisonMessageException(reason));
+        if (!item) continue;
+        await this.deadLetter(topic, item.origin, item.raw, new PoisonMessageException(reason));
+        deadLettered++;
       }
-      return;
+      return deadLettered;
     }
   }
 
@@ -302,6 +340,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       acks: -1,
       messages: [{ key: origin.key, value: JSON.stringify(letter) }],
     });
+    ConsumerMetrics.deadLettered.inc({ topic });
   }
 
   private async disconnect(): Promise<void> {
@@ -321,6 +360,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     // A loop still connecting to an unreachable broker is not waited for long.
     await Promise.race([this.loop, pause(5_000)]);
     await this.disconnect();
+    this.forgetLagExcept({});
   }
 
   on(): never {

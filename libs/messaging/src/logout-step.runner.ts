@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Histogram, register } from 'prom-client';
 import { DataSource, EntityManager } from 'typeorm';
-import { LogEventInput, LogoutRequested } from '@ulo/contracts';
+import { LogEventInput, LogoutRequested, MetricSeries } from '@ulo/contracts';
 import { GroupCommit, LockedRequest, LogoutRequestRepository, LogoutStep, type OutboxRow } from '@ulo/persistence';
 import { LogEventRecorder } from './log-event.recorder';
 import { OutboxRelay } from './outbox-relay';
@@ -13,6 +14,14 @@ export interface StepWork {
   /** Written to the outbox with the log events, in one statement. */
   announcements?: OutboxRow[];
 }
+
+const stepDuration = new Histogram({
+  name: MetricSeries.logoutStepDuration.name,
+  help: MetricSeries.logoutStepDuration.help,
+  labelNames: MetricSeries.logoutStepDuration.labelNames,
+  buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [register],
+});
 
 const WORDS: Readonly<Record<LogoutStep, { done: string; did: (n: number) => string }>> = {
   sessions: { done: 'sessions already terminated', did: (n) => `terminated ${n} session(s)` },
@@ -109,6 +118,7 @@ export class LogoutStepRunner {
 
   private async commit(step: LogoutStep, items: Submission[], work: StepWorkOf): Promise<StepOutcome[]> {
     const ids = [...new Set(items.flatMap((i) => i.ids))].sort();
+    const endTimer = stepDuration.startTimer({ step });
     const { counts, found } = await this.dataSource.transaction(async (tx) => {
       const locked = await this.requests.lock(tx, ids);
       const pending = locked.filter((r) => !isDone(r, step));
@@ -133,6 +143,7 @@ export class LogoutStepRunner {
       await this.logs.record(tx, events, announcements);
       return { counts: recorded, found: new Set(locked.map((r) => r.id)) };
     });
+    endTimer();
     if (counts.size > 0) this.relay.kick();
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
     const unknown = ids.filter((id) => !found.has(id));

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@ulo/config';
 import { LogEventRepository, OutboxRepository } from '@ulo/persistence';
 import { createKafka } from './kafka.factory';
+import { OutboxBacklog } from './outbox-backlog';
 import { OutboxRelay } from './outbox-relay';
 import { OutboxWriter } from './outbox.writer';
 import { LogEventRecorder } from './log-event.recorder';
@@ -11,7 +12,8 @@ import { LogEventRecorder } from './log-event.recorder';
 export const KAFKA = Symbol('KAFKA');
 
 /**
- * Kafka plumbing for one app: the client, the topics, the outbox writer and its relay.
+ * Kafka plumbing for one app: the client, the topics, the outbox writer and its relay (and the
+ * relay's backlog, `ulo_outbox_backlog`).
  * Every app publishes through the outbox, so an event exists only if its transaction committed.
  */
 @Global()
@@ -39,6 +41,7 @@ export class MessagingModule {
           useFactory: (ds: DataSource, w: OutboxWriter, logEvents: LogEventRepository) => new LogEventRecorder(ds, w, logEvents),
         },
         RelayLifecycle,
+        OutboxBacklog,
       ],
       exports: [KAFKA, OutboxWriter, OutboxRelay, LogEventRecorder],
     };

@@ -5,3 +5,4 @@ export * from './fake-idp';
 export * from './app-process';
 export * from './rp-receiver';
 export * from './kafka-topics';
+export * from './free-port';

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Counter, register } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, BackchannelDispatcherConfig } from '@ulo/config';
-import { LogEventInput } from '@ulo/contracts';
+import { LogEventInput, MetricSeries } from '@ulo/contracts';
 import { LogEventRecorder, OutboxRelay } from '@ulo/messaging';
 import {
   BackchannelDeliveryRepository,
@@ -17,6 +18,22 @@ import { verdictFor } from './retry-policy';
 
 /** Outcomes written by one statement at most: a commit of them takes a few milliseconds. */
 const OUTCOMES_PER_COMMIT = 256;
+
+/** The outcome label of each status an attempt is written with. */
+const OUTCOME: Readonly<Record<DeliveryCompletion['status'], string>> = {
+  succeeded: 'succeeded',
+  failed: 'failed',
+  pending: 'retry',
+  parked: 'parked',
+};
+
+const deliveries = new Counter({
+  name: MetricSeries.backchannelDeliveries.name,
+  help: MetricSeries.backchannelDeliveries.help,
+  labelNames: MetricSeries.backchannelDeliveries.labelNames,
+  registers: [register],
+});
+for (const outcome of Object.values(OUTCOME)) deliveries.labels({ outcome }).inc(0);
 
 interface Attempted {
   delivery: DueDelivery;
@@ -110,6 +127,8 @@ export class DeliverLogoutToken implements OnApplicationBootstrap, OnModuleDestr
       );
       if (final.length > 0) await this.logs.record(tx, final.map((i) => this.logEvent(i)));
     });
+    // Counted once written: an outcome whose commit failed is attempted again.
+    for (const { completion } of items) deliveries.inc({ outcome: OUTCOME[completion.status] });
     if (final.length > 0) this.relay.kick();
     return items.map(() => undefined);
   }

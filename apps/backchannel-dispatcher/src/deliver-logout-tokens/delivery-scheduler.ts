@@ -1,11 +1,19 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import { Gauge, register } from 'prom-client';
 import { APP_CONFIG, BackchannelDispatcherConfig } from '@ulo/config';
+import { MetricSeries } from '@ulo/contracts';
 import { BackchannelDeliveryRepository } from '@ulo/persistence';
 import { OutageReporter, isTransient } from '@ulo/resilience';
 import { DeliverLogoutToken } from './deliver-logout-token.usecase';
 
 /** How long a claimed delivery stays invisible to other instances: a crash makes it due again after it. */
 const LEASE_SECONDS = 60;
+
+const inFlightGauge = new Gauge({
+  name: MetricSeries.backchannelDeliveriesInFlight.name,
+  help: MetricSeries.backchannelDeliveriesInFlight.help,
+  registers: [register],
+});
 
 /**
  * Claims due deliveries from PostgreSQL and runs them with bounded concurrency, overall and per
@@ -74,12 +82,14 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     for (const row of rows) {
       const clientCount = this.inFlightByClient.get(row.clientId) ?? 0;
       this.inFlight++;
+      inFlightGauge.inc();
       this.inFlightByClient.set(row.clientId, clientCount + 1);
       const run = this.deliver
         .execute(row)
         .catch((err: Error) => this.log.error(`delivery ${row.id} failed unexpectedly: ${err.message}`))
         .finally(() => {
           this.inFlight--;
+          inFlightGauge.dec();
           const n = (this.inFlightByClient.get(row.clientId) ?? 1) - 1;
           if (n <= 0) this.inFlightByClient.delete(row.clientId);
           else this.inFlightByClient.set(row.clientId, n);

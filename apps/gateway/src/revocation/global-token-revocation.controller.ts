@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { AcceptLogout } from './accept-logout.usecase';
 import { bearerChallenge, GtrException, invalidRequest } from './gtr.exception';
 import { RevocationAttempt } from './revocation-attempt';
+import { recordRevocationAnswer } from './revocation.metrics';
 import { sourceOf } from './source-address';
 
 const BODY_LIMIT_BYTES = 16 * 1024;
@@ -20,6 +21,9 @@ export class GlobalTokenRevocationController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Global Token Revocation (draft-parecki-oauth-global-token-revocation)' })
   async revoke(@Param('connectionName') connectionName: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const startedAt = process.hrtime.bigint();
+    // Counted by the status that left, whoever wrote it (an exception filter included).
+    res.once('finish', () => recordRevocationAnswer(res.statusCode, startedAt));
     const attempt: RevocationAttempt = {
       connectionName,
       source: sourceOf(req.ip),

@@ -1,64 +1,67 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { MetricSeries } from '@ulo/contracts';
 
 export type StreamLag = { streamId: string; status: string; lag: number }[];
 
+const S = MetricSeries;
+
 /**
  * The log-streamer's Prometheus metrics, in a registry of its own (several instances may share a
- * process in tests). Lag is read from PostgreSQL at scrape time.
+ * process in tests), served with the process registry (Node's metrics, prefixed `ulo_log_streamer_`,
+ * the consumer's and the relay's) on both of its ports. Lag is read from PostgreSQL at scrape time.
  */
 export class LogStreamerMetrics {
   readonly registry = new Registry();
 
   /** `path`: "log-streamer" when this app stored the event, "producer" when its producer had. */
   readonly persisted = new Counter({
-    name: 'ulo_log_events_persisted_total',
-    help: 'Log events consumed from log-events and found or put in the log_events store',
-    labelNames: ['path'] as const,
+    name: S.logEventsPersisted.name,
+    help: S.logEventsPersisted.help,
+    labelNames: S.logEventsPersisted.labelNames,
     registers: [this.registry],
   });
 
   readonly delivered = new Counter({
-    name: 'ulo_log_stream_events_delivered_total',
-    help: 'Log events delivered to a log stream (a redelivery counts again)',
-    labelNames: ['stream_id'] as const,
+    name: S.logStreamEventsDelivered.name,
+    help: S.logStreamEventsDelivered.help,
+    labelNames: S.logStreamEventsDelivered.labelNames,
     registers: [this.registry],
   });
 
   readonly failed = new Counter({
-    name: 'ulo_log_stream_events_failed_total',
-    help: 'Log events in deliveries that failed (they stay queued and are retried)',
-    labelNames: ['stream_id'] as const,
+    name: S.logStreamEventsFailed.name,
+    help: S.logStreamEventsFailed.help,
+    labelNames: S.logStreamEventsFailed.labelNames,
     registers: [this.registry],
   });
 
   readonly failedDeliveries = new Counter({
-    name: 'ulo_log_stream_delivery_failures_total',
-    help: 'Failed delivery attempts',
-    labelNames: ['stream_id'] as const,
+    name: S.logStreamDeliveryFailures.name,
+    help: S.logStreamDeliveryFailures.help,
+    labelNames: S.logStreamDeliveryFailures.labelNames,
     registers: [this.registry],
   });
 
   readonly suspensions = new Counter({
-    name: 'ulo_log_stream_suspensions_total',
-    help: 'Streams suspended after too many consecutive failures',
-    labelNames: ['stream_id'] as const,
+    name: S.logStreamSuspensions.name,
+    help: S.logStreamSuspensions.help,
+    labelNames: S.logStreamSuspensions.labelNames,
     registers: [this.registry],
   });
 
   readonly deliveryDuration = new Histogram({
-    name: 'ulo_log_stream_delivery_duration_seconds',
-    help: 'Time to deliver one batch, successful or not',
-    labelNames: ['type'] as const,
+    name: S.logStreamDeliveryDuration.name,
+    help: S.logStreamDeliveryDuration.help,
+    labelNames: S.logStreamDeliveryDuration.labelNames,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
 
   constructor(lagOf: () => Promise<StreamLag>) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'ulo_log_streamer_' });
     new Gauge({
-      name: 'ulo_log_stream_lag',
-      help: 'Events queued for a stream and not delivered yet',
-      labelNames: ['stream_id', 'status'] as const,
+      name: S.logStreamLag.name,
+      help: S.logStreamLag.help,
+      labelNames: S.logStreamLag.labelNames,
       registers: [this.registry],
       async collect() {
         this.reset();

@@ -2,10 +2,12 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { Server, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { APP_CONFIG, LogStreamerConfig } from '@ulo/config';
+import { METRICS_CONTENT_TYPE, metricsText } from '@ulo/messaging';
 import { LogStreamerMetrics } from './log-streamer.metrics';
 
 /**
- * `GET /metrics` (Prometheus text format) and `GET /health` on LOG_STREAMER_METRICS_HOST:PORT.
+ * `GET /metrics` (Prometheus text format) and `GET /health` on LOG_STREAMER_METRICS_HOST:PORT: the
+ * same series as `/metrics` on the health port.
  */
 @Injectable()
 export class MetricsServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -28,10 +30,9 @@ export class MetricsServer implements OnApplicationBootstrap, BeforeApplicationS
   async listen(port: number, host: string): Promise<void> {
     this.server = createServer((req, res) => {
       if (req.method === 'GET' && req.url === '/metrics') {
-        this.metrics.registry
-          .metrics()
+        metricsText([this.metrics.registry])
           .then((text) => {
-            res.setHeader('content-type', this.metrics.registry.contentType);
+            res.setHeader('content-type', METRICS_CONTENT_TYPE);
             res.end(text);
           })
           .catch((err: Error) => {
