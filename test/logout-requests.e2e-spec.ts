@@ -171,8 +171,12 @@ describe('Management API: logout requests', () => {
     expect((await p.gw.api('DELETE', `/api/v2/users/${encodeURIComponent(bob.userId)}/sessions`)).status).toBe(202);
     const bobs = await pollUntil(
       () => p.gw.api('GET', `/api/v2/logout-requests?user_id=${encodeURIComponent(bob.userId)}&status=completed`),
-      (r) => r.body.logout_requests?.length === 2,
-      { what: "bob's two requests to complete" },
+      // Complete (both steps recorded) comes before the back-channel delivery is planned and over: wait
+      // for each request's one delivery (its one session at the healthy application) to be over.
+      (r) =>
+        r.body.logout_requests?.length === 2 &&
+        r.body.logout_requests.every((q: { backchannel: { count: number; by_status: { pending: number } } }) => q.backchannel.count === 1 && q.backchannel.by_status.pending === 0),
+      { what: "bob's two requests to complete and their deliveries to be over" },
     );
     const [newest, older] = bobs.body.logout_requests;
     expect(Date.parse(newest.accepted_at)).toBeGreaterThanOrEqual(Date.parse(older.accepted_at));
