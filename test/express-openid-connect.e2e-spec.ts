@@ -1,17 +1,8 @@
 import { spawn, ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { FakeIdp, pollUntil } from '@ulo/testing';
+import { FakeIdp, freePort, pollUntil } from '@ulo/testing';
 import { seedUser } from '../apps/gateway/test/revocation.fixtures';
 import { RunningPipeline, startPipeline } from './support/pipeline';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** One relying-party process: express-openid-connect configured for `alg`, pointed at `issuer`. */
 class ExpressRp {

@@ -2,16 +2,14 @@ import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@
 import { Gauge, register } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { MetricSeries } from '@ulo/contracts';
-import { sqlRows } from '@ulo/persistence';
+import { OutboxRepository } from '@ulo/persistence';
 
-/** Rows counted at most: a walk of the primary key that stays cheap however far the relay is behind. */
+/** Rows counted at most (OutboxRepository.countWaiting). */
 export const OUTBOX_BACKLOG_CAP = 10_000;
 /** A scrape counts again only when the last count is older than this. */
 const MAX_AGE_MS = 5_000;
 /** A scrape waits this long for a count at most (the database may hang), then shows the last one. */
 const WAIT_MS = 1_000;
-
-const COUNT = `SELECT count(*)::int AS n FROM (SELECT 1 FROM outbox LIMIT $1) waiting`;
 
 /** The started instances; the gauge shows the last one's count (there is one per process outside tests). */
 const started = new Set<OutboxBacklog>();
@@ -37,7 +35,10 @@ export class OutboxBacklog implements OnApplicationBootstrap, BeforeApplicationS
   private countedAt = 0;
   private counting: Promise<void> | null = null;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: OutboxRepository,
+  ) {}
 
   onApplicationBootstrap(): void {
     started.add(this);
@@ -61,8 +62,7 @@ export class OutboxBacklog implements OnApplicationBootstrap, BeforeApplicationS
   private async count(): Promise<void> {
     try {
       if (!this.dataSource.isInitialized) return;
-      const [row] = await sqlRows<{ n: number }>(this.dataSource.manager, COUNT, [OUTBOX_BACKLOG_CAP]);
-      this.last = row.n;
+      this.last = await this.outbox.countWaiting(this.dataSource.manager, OUTBOX_BACKLOG_CAP);
     } catch {
       // Kept: the next scrape after MAX_AGE_MS tries again.
     } finally {

@@ -21,6 +21,15 @@ export interface PendingOutboxRow extends OutboxRow {
 @Injectable()
 export class OutboxRepository {
   /**
+   * How many rows wait for the relay, counting at most `cap` (a walk of the primary key that stays
+   * cheap however far the relay is behind): the `ulo_outbox_backlog` gauge.
+   */
+  async countWaiting(manager: EntityManager, cap: number): Promise<number> {
+    const [row] = await sqlRows<{ n: number }>(manager, `SELECT count(*)::int AS n FROM (SELECT 1 FROM outbox LIMIT $1) waiting`, [cap]);
+    return row.n;
+  }
+
+  /**
    * In the caller's transaction, one statement however many rows, in order. The rows travel as one
    * JSON array (serialised natively) rather than as text arrays, whose every element, each event's
    * JSON text included, the driver escapes in JavaScript.
