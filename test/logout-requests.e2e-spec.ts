@@ -226,4 +226,60 @@ describe('Management API: logout requests', () => {
     expect(missing.body.message).toBe('No logout request with id no-such-request');
     expect((await p.gw.api('GET', '/api/v2/logout-requests', undefined, null)).status).toBe(401);
   });
+
+  it('filters by the email of a matched user, normalised as email subjects are, combined with the other filters', async () => {
+    const carol = await seedUser(p.gw.dataSource, {
+      connection: 'acme-okta',
+      issuer: idp.issuer,
+      sub: '00uCarol',
+      email: 'Carol.Smith@Example.COM',
+      emailNormalized: 'carol.smith@example.com',
+      sessions: 0,
+      refreshTokens: 0,
+    });
+    expect((await p.gw.api('DELETE', `/api/v2/users/${encodeURIComponent(carol.userId)}/sessions`)).status).toBe(202);
+    await universalLogout('00uCarol');
+    // A user without identities keeps its email only as given; one with a Unicode address, through its identity.
+    const dave = await p.gw.api('POST', '/api/v2/users', { email: 'Dave@Example.org' });
+    expect(dave.status).toBe(201);
+    const emile = await p.gw.api('POST', '/api/v2/users', {
+      email: 'Émile@Bücher.example',
+      identities: [{ connection: 'acme-okta', provider_user_id: '00uEmile', issuer: idp.issuer }],
+    });
+    expect(emile.status).toBe(201);
+    for (const user of [dave.body.user_id as string, emile.body.user_id as string]) {
+      expect((await p.gw.api('DELETE', `/api/v2/users/${encodeURIComponent(user)}/sessions`)).status).toBe(202);
+    }
+
+    const ids = async (q: string) => {
+      const res = await p.gw.api('GET', `/api/v2/logout-requests?${q}`);
+      expect(res.status).toBe(200);
+      return (res.body.logout_requests as { id: string; initiator: string }[]).map((r) => r.id);
+    };
+    const byUser = async (userId: string) => ids(`user_id=${encodeURIComponent(userId)}`);
+    const carols = await byUser(carol.userId);
+    expect(carols).toHaveLength(2);
+    const [carolUl, carolDelete] = carols;
+    const [daves, emiles] = [await byUser(dave.body.user_id), await byUser(emile.body.user_id)];
+    expect(daves).toHaveLength(1);
+    expect(emiles).toHaveLength(1);
+
+    const byEmail = (email: string, more = '') => ids(`email=${encodeURIComponent(email)}${more}`);
+    expect(await byEmail('carol.smith@example.com')).toEqual([carolUl, carolDelete]);
+    expect(await byEmail('CAROL.SMITH@example.com')).toEqual([carolUl, carolDelete]);
+    expect(await byEmail('Carol.Smith@Example.COM', '&initiator=session-revoked')).toEqual([carolDelete]);
+    expect(await byEmail('carol.smith@EXAMPLE.COM', '&connection=acme-okta')).toEqual([carolUl]);
+    expect(await byEmail('carol.smith@example.com', `&user_id=${encodeURIComponent(annUserId)}`)).toEqual([]);
+    expect(await byEmail('carol.smith@example.com', '&take=1')).toEqual([carolUl]);
+    expect(await byEmail('dave@example.ORG')).toEqual(daves);
+    expect(await byEmail('ÉMILE@BÜCHER.EXAMPLE')).toEqual(emiles);
+    expect(await byEmail('émile@xn--bcher-kva.example')).toEqual(emiles);
+    // Other addresses, and text that no address normalises to, match nobody.
+    expect(await byEmail('carol.smith@example.org')).toEqual([]);
+    expect(await byEmail('carol.smith')).toEqual([]);
+
+    const tooLong = await p.gw.api('GET', `/api/v2/logout-requests?email=${'a'.repeat(309)}@example.com`);
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body).toEqual({ statusCode: 400, error: 'Bad Request', message: ['email must be shorter than or equal to 320 characters'] });
+  });
 });

@@ -21,6 +21,8 @@ const LISTS: { path: string; params: string[] }[] = [
   { path: '/api/v2/backchannel-deliveries', params: ['from', 'take', 'status'] },
   { path: '/api/v2/users/{id}/sessions', params: ['from', 'take'] },
   { path: '/api/v2/users/{id}/refresh-tokens', params: ['from', 'take'] },
+  { path: '/api/v2/logout-requests', params: ['from', 'take', 'user_id', 'email', 'connection', 'initiator', 'status', 'from_date', 'to_date'] },
+  { path: '/api/v2/stats/throughput', params: ['minutes'] },
 ];
 /** Reads of one resource by a caller-chosen id. */
 const ITEMS = ['/api/v2/users/{id}', '/api/v2/sessions/{id}', '/api/v2/logs/{id}', '/api/v2/log-streams/{id}', '/api/v2/connections/{id}'];

@@ -36,6 +36,8 @@ import { LogStreamsService } from './log-streams/log-streams.service';
 import { RetentionController } from './retention/retention.controller';
 import { LogoutRequestsController } from './logout-requests/logout-requests.controller';
 import { LogoutRequestsService } from './logout-requests/logout-requests.service';
+import { ThroughputController } from './stats/throughput.controller';
+import { ThroughputService } from './stats/throughput.service';
 import { LogoutsModule } from '../logouts/logouts.module';
 import { SigningModule } from '../signing/signing.module';
 
@@ -72,6 +74,7 @@ import { SigningModule } from '../signing/signing.module';
     SigningKeysController,
     BackchannelDeliveriesController,
     LogoutRequestsController,
+    ThroughputController,
     RetentionController,
   ],
   providers: [
@@ -87,6 +90,7 @@ import { SigningModule } from '../signing/signing.module';
     LogStreamsService,
     BackchannelDeliveriesService,
     LogoutRequestsService,
+    ThroughputService,
   ],
 })
 export class ManagementModule {}

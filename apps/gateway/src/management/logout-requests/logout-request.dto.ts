@@ -9,7 +9,8 @@ export type LogoutRequestStatus = (typeof LOGOUT_REQUEST_STATUSES)[number];
 
 /**
  * SPEC §6 `GET /api/v2/logout-requests`: newest first, checkpoint paging (`from`: the id of the
- * last request of the previous page, exclusive), each filter exact, acceptance in [from_date, to_date).
+ * last request of the previous page, exclusive), the filters combined (AND), each exact (`email`
+ * after normalisation), acceptance in [from_date, to_date).
  */
 export class ListLogoutRequestsQuery extends CheckpointQuery {
   @ApiPropertyOptional({ description: 'Requests that matched this user' })
@@ -17,6 +18,15 @@ export class ListLogoutRequestsQuery extends CheckpointQuery {
   @IsString()
   @MaxLength(255)
   user_id?: string;
+
+  @ApiPropertyOptional({
+    example: 'jane@example.com',
+    description: 'Requests that matched a user with this email, both normalised as GTR email subjects are (case-insensitive, IDNA domain)',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(320)
+  email?: string;
 
   @ApiPropertyOptional({ description: 'The connection name' })
   @IsOptional()

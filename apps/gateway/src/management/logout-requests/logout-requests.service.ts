@@ -1,7 +1,7 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DELIVERY_STATUSES, type DeliveryStatus, type Initiator, type LogoutRequested, type RevocationScope } from '@ulo/contracts';
-import { sqlRows, type RequestOrigin } from '@ulo/persistence';
+import { normalizeEmail, sqlRows, type RequestOrigin } from '@ulo/persistence';
 import { DEFAULT_TAKE, toPage } from '../paging/checkpoint-page';
 import { ListLogoutRequestsQuery } from './logout-request.dto';
 
@@ -99,6 +99,9 @@ export class LogoutRequestsService {
     const toDate = dateOf('to_date', query.to_date);
     if (fromDate && toDate && fromDate >= toDate) throw new BadRequestException('from_date must be before to_date');
     if (query.from !== undefined) await this.find(query.from, 'from must be the id of a logout request (the previous page\'s next)', BadRequestException);
+    // Compared as GTR email subjects are (SPEC §2); an address that cannot be normalised matches nobody.
+    const email = query.email === undefined ? null : normalizeEmail(query.email);
+    if (query.email !== undefined && email === null) return { logout_requests: [] };
     const rows = await sqlRows<RequestRow>(
       this.dataSource.manager,
       `SELECT r.* FROM logout_requests r
@@ -109,9 +112,18 @@ export class LogoutRequestsService {
          AND ($5::text IS NULL OR ($5 = 'completed') = (r.completed_at IS NOT NULL))
          AND ($6::timestamptz IS NULL OR r.created_at >= $6)
          AND ($7::timestamptz IS NULL OR r.created_at < $7)
+         AND ($9::text IS NULL OR r.user_ids && ARRAY(
+               -- An identity keeps its user's email normalised (normalizeEmail); a user without one
+               -- keeps it only as given, which for an ASCII address (bytes = characters) normalises
+               -- to its ASCII lower case: PostgreSQL has no IDNA, and lower() follows the locale
+               -- unless told "C".
+               SELECT i.user_id FROM user_identities i WHERE i.email_normalized = $9
+               UNION
+               SELECT u.user_id FROM users u
+               WHERE octet_length(u.email) = char_length(u.email) AND lower(u.email COLLATE "C") = $9))
        ORDER BY r.created_at DESC, r.id DESC
        LIMIT $8`,
-      [query.from ?? null, query.user_id ?? null, query.connection ?? null, query.initiator ?? null, query.status ?? null, fromDate, toDate, take + 1],
+      [query.from ?? null, query.user_id ?? null, query.connection ?? null, query.initiator ?? null, query.status ?? null, fromDate, toDate, take + 1, email],
     );
     const counts = await this.deliveryCounts(rows.slice(0, take).map((r) => r.id));
     return toPage('logout_requests', rows, take, (r) => r.id, (r) => this.summary(r, counts.get(r.id) ?? []));
