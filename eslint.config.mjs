@@ -30,7 +30,7 @@ export default tseslint.config(
           zones: [
             { target: './libs', from: './apps', message: 'a lib never imports an app' },
             { target: './libs/contracts', from: './libs', except: ['./contracts'], message: 'contracts import nothing of ours' },
-            ...['gateway', 'session-terminator', 'refresh-token-revoker', 'backchannel-dispatcher', 'log-streamer'].map((app) => ({
+            ...['gateway', 'session-terminator', 'refresh-token-revoker', 'backchannel-dispatcher', 'log-streamer', 'console'].map((app) => ({
               target: `./apps/${app}/src`,
               from: './apps',
               except: [`./${app}`],

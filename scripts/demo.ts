@@ -172,7 +172,7 @@ async function main(): Promise<number> {
     );
     const id = found[0].id;
     const acceptedAt = Date.parse(found[0].accepted_at);
-    say(`logout request ${id}`);
+    say(`logout request ${id}; watch it live: ${gatewayUrl}/console/#/logouts/${id}`);
 
     const told = new Set<string>();
     const tell = (key: string, line: string) => {
@@ -205,6 +205,7 @@ async function main(): Promise<number> {
         ? `done: every session and refresh token revoked, ${view.backchannel.count} logout tokens delivered`
         : `not done after ${timeoutMs / 1000} s: ${JSON.stringify({ status: view.status, steps: view.steps, deliveries: view.backchannel.by_status })}`,
     );
+    say(`its timeline in the console: ${gatewayUrl}/console/#/logouts/${id} (sign in with the Management API token)`);
     say(`the whole story: GET ${gatewayUrl}/api/v2/logout-requests/${id} (Management API token required); the log: GET ${gatewayUrl}/api/v2/logs?user_id=${encodeURIComponent(user.user_id)}`);
     return ok ? 0 : 1;
   } finally {

@@ -39,6 +39,6 @@ node scripts/run-node.js libs/persistence/src/migrate.cli
 apps=(gateway session-terminator refresh-token-revoker backchannel-dispatcher log-streamer)
 commands=()
 for app in "${apps[@]}"; do commands+=("${app}=node scripts/run-node.js apps/${app}/src/main"); done
-echo "gateway on ${PUBLIC_BASE_URL:-http://127.0.0.1:${PORT:-3000}} (health: /health, OpenAPI: /api/docs)" >&2
+echo "gateway on ${PUBLIC_BASE_URL:-http://127.0.0.1:${PORT:-3000}} (operator console: /console, health: /health, OpenAPI: /api/docs)" >&2
 # An app that exits is restarted after 1 s, 2 s, 4 s ... 30 s; the others keep running.
 exec node scripts/supervise.js "${commands[@]}"

@@ -42,7 +42,9 @@ describe('npm run demo', () => {
     expect(lines.filter((l) => /^(Portal|Reports|Billing): logout token RS256, verified with the JWKS: sub .*, sid ses_/.test(l))).toHaveLength(2 + 2 + 4);
     expect(lines).toContainEqual('done: every session and refresh token revoked, 6 logout tokens delivered');
 
-    const id = /logout request (\S+)/.exec(out)![1];
+    const id = /logout request ([\w-]+)/.exec(out)![1];
+    expect(lines).toContainEqual(`logout request ${id}; watch it live: ${p.gw.baseUrl}/console/#/logouts/${id}`);
+    expect(lines).toContainEqual(`its timeline in the console: ${p.gw.baseUrl}/console/#/logouts/${id} (sign in with the Management API token)`);
     const view = await p.gw.api('GET', `/api/v2/logout-requests/${id}`);
     expect(view.body).toMatchObject({ status: 'completed', backchannel: { count: 6, by_status: { succeeded: 6 } } });
   });

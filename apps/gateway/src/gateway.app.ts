@@ -5,6 +5,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { GatewayConfig } from '@ulo/config';
 import { collectProcessMetrics } from '@ulo/messaging';
+import { serveConsole } from './console/serve-console';
 import { GatewayModule } from './gateway.module';
 
 /** Builds the gateway; main.ts and the tests share it so they run the same wiring. */
@@ -18,6 +19,7 @@ export async function createGateway(config: GatewayConfig): Promise<INestApplica
   app.set('trust proxy', 'loopback');
   app.set('x-powered-by', false);
   app.enableShutdownHooks();
+  serveConsole(app, config.console.dir);
   const openapi = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import {
   backchannelDispatcherEnv,
   consumerAppEnv,
@@ -27,6 +28,8 @@ describe('each app validates only what it uses (SPEC §1)', () => {
     expect(c.management.tokens).toEqual([]);
     expect(c.security.allowPrivateNetworkUrls).toBe(false);
     expect(c.security.clockSkewSeconds).toBe(60);
+    expect(c.console.dir).toBe(resolve(process.cwd(), 'dist/console'));
+    expect(loadGatewayConfig({ ...SECRET, CONSOLE_DIR: '/srv/console' }).console.dir).toBe('/srv/console');
     expect(loadConsumerConfig({}).kafka).toEqual({
       brokers: ['127.0.0.1:9092'],
       topicPrefix: 'ulo.',
@@ -76,6 +79,7 @@ describe('each app validates only what it uses (SPEC §1)', () => {
         ...app,
         'ALLOW_PRIVATE_NETWORK_URLS',
         'CLOCK_SKEW_SECONDS',
+        'CONSOLE_DIR',
         'GTR_RATE_LIMIT_BURST',
         'GTR_RATE_LIMIT_PER_SECOND',
         'GTR_REJECTION_LOG_INTERVAL_SECONDS',

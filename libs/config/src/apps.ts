@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseEnv } from './env';
 import {
@@ -65,6 +66,8 @@ export interface GatewayConfig extends AppConfig {
   retention: RetentionConfig;
   /** LOG_STREAM_KAFKA_TOPIC_PREFIX: a kafka stream's topic must start with it. */
   logStreams: { kafkaTopicPrefix: string };
+  /** CONSOLE_DIR, absolute: where the built operator console is. */
+  console: { dir: string };
 }
 
 /** What the database keeps, in days (see retentionEnv), and how often it is pruned. */
@@ -206,6 +209,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       pruneIntervalMs: e.RETENTION_PRUNE_INTERVAL_MS,
     },
     logStreams: { kafkaTopicPrefix: e.LOG_STREAM_KAFKA_TOPIC_PREFIX },
+    console: { dir: resolve(e.CONSOLE_DIR) },
   };
 }
 

@@ -84,6 +84,8 @@ export const gatewayOwnEnv = {
   JWKS_CACHE_MAX_AGE_SECONDS: positiveInt(600),
   /** A logout request not complete after this long is announced again (SPEC §8); every step is idempotent. */
   LOGOUT_STUCK_AFTER_SECONDS: positiveInt(60),
+  /** The operator console's bundle (`npm run build` writes it), served at /console; relative to the working directory. */
+  CONSOLE_DIR: z.string().min(1).default('dist/console'),
 };
 
 /**
