@@ -1,4 +1,4 @@
-// The operator console (apps/console) bundled for the gateway to serve: one script with preact and
+// The operator console (apps/gateway/console) bundled for the gateway to serve: one script with preact and
 // htm inside, its stylesheet and page, in dist/console. Nothing is fetched from elsewhere at run time.
 const { build } = require('esbuild');
 const { copyFileSync, mkdirSync } = require('node:fs');
@@ -11,8 +11,8 @@ async function main() {
   mkdirSync(out, { recursive: true });
   await build({
     entryPoints: [
-      { in: join(root, 'apps/console/src/main.ts'), out: 'console' },
-      { in: join(root, 'apps/console/console.css'), out: 'console' },
+      { in: join(root, 'apps/gateway/console/src/main.ts'), out: 'console' },
+      { in: join(root, 'apps/gateway/console/console.css'), out: 'console' },
     ],
     outdir: out,
     bundle: true,
@@ -23,7 +23,7 @@ async function main() {
     legalComments: 'linked',
     logLevel: 'warning',
   });
-  copyFileSync(join(root, 'apps/console/index.html'), join(out, 'index.html'));
+  copyFileSync(join(root, 'apps/gateway/console/index.html'), join(out, 'index.html'));
 }
 
 main().catch((error) => {

@@ -6,7 +6,7 @@ started=$(date +%s)
 # Type-checks every app and lib; end-to-end tests run the compiled apps as processes.
 npx tsc -p tsconfig.json --noEmit
 # The operator console is browser code with its own compiler settings (DOM, bundler resolution).
-npx tsc -p apps/console/tsconfig.json --noEmit
+npx tsc -p apps/gateway/console/tsconfig.json --noEmit
 npm run --silent lint
 npm run --silent build
 bash scripts/services.sh up
