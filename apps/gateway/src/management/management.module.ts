@@ -35,8 +35,10 @@ import { LogStreamsController } from './log-streams/log-streams.controller';
 import { LogStreamsService } from './log-streams/log-streams.service';
 import { RetentionController } from './retention/retention.controller';
 import { LogoutRequestsController } from './logout-requests/logout-requests.controller';
+import { LogoutRequestViewsRepository } from './logout-requests/logout-request-views.repository';
 import { LogoutRequestsService } from './logout-requests/logout-requests.service';
 import { ThroughputController } from './stats/throughput.controller';
+import { ThroughputRepository } from './stats/throughput.repository';
 import { ThroughputService } from './stats/throughput.service';
 import { LogoutsModule } from '../logouts/logouts.module';
 import { SigningModule } from '../signing/signing.module';
@@ -90,7 +92,9 @@ import { SigningModule } from '../signing/signing.module';
     LogStreamsService,
     BackchannelDeliveriesService,
     LogoutRequestsService,
+    LogoutRequestViewsRepository,
     ThroughputService,
+    ThroughputRepository,
   ],
 })
 export class ManagementModule {}

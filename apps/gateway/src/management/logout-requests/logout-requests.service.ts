@@ -1,53 +1,12 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { DELIVERY_STATUSES, type DeliveryStatus, type Initiator, type LogoutRequested, type RevocationScope } from '@ulo/contracts';
-import { normalizeEmail, sqlRows, type RequestOrigin } from '@ulo/persistence';
+import { DELIVERY_STATUSES, type DeliveryStatus, type RevocationScope } from '@ulo/contracts';
+import { normalizeEmail } from '@ulo/persistence';
 import { DEFAULT_TAKE, toPage } from '../paging/checkpoint-page';
 import { ListLogoutRequestsQuery } from './logout-request.dto';
+import { LogoutRequestViewsRepository, type CountRow, type DeliveryRow, type RequestRow } from './logout-request-views.repository';
 
 /** Deliveries listed per application in one request's view: the ones not succeeded first. */
 export const DELIVERIES_SHOWN_PER_APPLICATION = 100;
-
-interface RequestRow {
-  id: string;
-  initiator: Initiator;
-  connection_id: string | null;
-  connection_name: string | null;
-  user_ids: string[];
-  payload: LogoutRequested;
-  origin: RequestOrigin;
-  subject: unknown;
-  created_at: Date;
-  sessions_revoked: number | null;
-  sessions_revoked_at: Date | null;
-  refresh_tokens_revoked: number | null;
-  refresh_tokens_revoked_at: Date | null;
-  completed_at: Date | null;
-  reannouncements: number;
-}
-
-interface CountRow {
-  request_id: string;
-  client_id: string;
-  client_name: string | null;
-  status: DeliveryStatus;
-  n: number;
-  attempts: number;
-  updated_at: Date;
-}
-
-interface DeliveryRow {
-  id: string;
-  client_id: string;
-  session_id: string | null;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at: Date;
-  last_status_code: number | null;
-  last_error: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
 
 type ByStatus = Record<DeliveryStatus, number>;
 const noDeliveries = (): ByStatus => Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])) as ByStatus;
@@ -90,7 +49,7 @@ function dateOf(name: string, value: string | undefined): Date | null {
  */
 @Injectable()
 export class LogoutRequestsService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly views: LogoutRequestViewsRepository) {}
 
   /** Newest first; `from` is the id of the last request of the previous page. */
   async list(query: ListLogoutRequestsQuery) {
@@ -102,29 +61,17 @@ export class LogoutRequestsService {
     // Compared as GTR email subjects are (SPEC §2); an address that cannot be normalised matches nobody.
     const email = query.email === undefined ? null : normalizeEmail(query.email);
     if (query.email !== undefined && email === null) return { logout_requests: [] };
-    const rows = await sqlRows<RequestRow>(
-      this.dataSource.manager,
-      `SELECT r.* FROM logout_requests r
-       WHERE ($1::text IS NULL OR (r.created_at, r.id) < (SELECT f.created_at, f.id FROM logout_requests f WHERE f.id = $1))
-         AND ($2::text IS NULL OR $2 = ANY (r.user_ids))
-         AND ($3::text IS NULL OR r.connection_name = $3)
-         AND ($4::text IS NULL OR r.initiator = $4)
-         AND ($5::text IS NULL OR ($5 = 'completed') = (r.completed_at IS NOT NULL))
-         AND ($6::timestamptz IS NULL OR r.created_at >= $6)
-         AND ($7::timestamptz IS NULL OR r.created_at < $7)
-         AND ($9::text IS NULL OR r.user_ids && ARRAY(
-               -- An identity keeps its user's email normalised (normalizeEmail); a user without one
-               -- keeps it only as given, which for an ASCII address (bytes = characters) normalises
-               -- to its ASCII lower case: PostgreSQL has no IDNA, and lower() follows the locale
-               -- unless told "C".
-               SELECT i.user_id FROM user_identities i WHERE i.email_normalized = $9
-               UNION
-               SELECT u.user_id FROM users u
-               WHERE octet_length(u.email) = char_length(u.email) AND lower(u.email COLLATE "C") = $9))
-       ORDER BY r.created_at DESC, r.id DESC
-       LIMIT $8`,
-      [query.from ?? null, query.user_id ?? null, query.connection ?? null, query.initiator ?? null, query.status ?? null, fromDate, toDate, take + 1, email],
-    );
+    const rows = await this.views.page({
+      after: query.from ?? null,
+      userId: query.user_id ?? null,
+      connection: query.connection ?? null,
+      initiator: query.initiator ?? null,
+      status: query.status ?? null,
+      fromDate,
+      toDate,
+      email,
+      limit: take + 1,
+    });
     const counts = await this.deliveryCounts(rows.slice(0, take).map((r) => r.id));
     return toPage('logout_requests', rows, take, (r) => r.id, (r) => this.summary(r, counts.get(r.id) ?? []));
   }
@@ -132,14 +79,7 @@ export class LogoutRequestsService {
   async get(id: string) {
     const row = await this.find(id, `No logout request with id ${id}`, NotFoundException);
     const counts = (await this.deliveryCounts([id])).get(id) ?? [];
-    const deliveries = await sqlRows<DeliveryRow>(
-      this.dataSource.manager,
-      `SELECT id, client_id, session_id, status, attempts, next_attempt_at, last_status_code, last_error, created_at, updated_at
-       FROM (SELECT d.*, row_number() OVER (PARTITION BY d.client_id ORDER BY d.status = 'succeeded', d.updated_at DESC, d.id) AS rank
-             FROM backchannel_deliveries d WHERE d.request_id = $1) ranked
-       WHERE rank <= $2 ORDER BY client_id, rank`,
-      [id, DELIVERIES_SHOWN_PER_APPLICATION],
-    );
+    const deliveries = await this.views.deliveriesShown(id, DELIVERIES_SHOWN_PER_APPLICATION);
     const summary = this.summary(row, counts);
     const shown = new Map<string, DeliveryRow[]>();
     for (const d of deliveries) shown.set(d.client_id, [...(shown.get(d.client_id) ?? []), d]);
@@ -163,7 +103,7 @@ export class LogoutRequestsService {
   }
 
   private async find(id: string, message: string, exception: new (message: string) => Error): Promise<RequestRow> {
-    const [row] = await sqlRows<RequestRow>(this.dataSource.manager, `SELECT * FROM logout_requests WHERE id = $1`, [id]);
+    const row = await this.views.find(id);
     if (!row) throw new exception(message);
     return row;
   }
@@ -171,16 +111,7 @@ export class LogoutRequestsService {
   /** The deliveries of each request by application and status, one grouped read for a page. */
   private async deliveryCounts(requestIds: string[]): Promise<Map<string, CountRow[]>> {
     if (requestIds.length === 0) return new Map();
-    const rows = await sqlRows<CountRow>(
-      this.dataSource.manager,
-      `SELECT d.request_id, d.client_id, c.name AS client_name, d.status, count(*)::int AS n, sum(d.attempts)::int AS attempts,
-              max(d.updated_at) AS updated_at
-       FROM backchannel_deliveries d LEFT JOIN clients c ON c.client_id = d.client_id
-       WHERE d.request_id = ANY ($1::text[])
-       GROUP BY d.request_id, d.client_id, c.name, d.status
-       ORDER BY d.request_id, d.client_id`,
-      [requestIds],
-    );
+    const rows = await this.views.deliveryCounts(requestIds);
     const byRequest = new Map<string, CountRow[]>();
     for (const r of rows) byRequest.set(r.request_id, [...(byRequest.get(r.request_id) ?? []), r]);
     return byRequest;

@@ -1,17 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { encodeTime } from 'ulid';
 import type { LogEventType } from '@ulo/contracts';
-import { sqlRows } from '@ulo/persistence';
 import { DEFAULT_THROUGHPUT_MINUTES, ThroughputBucket, ThroughputView } from './throughput.dto';
+import { ThroughputRepository, type ThroughputSeries } from './throughput.repository';
 
 /** About this many buckets whatever the window (5 minutes: 1 s buckets; 60 minutes: 12 s). */
 const TARGET_BUCKETS = 300;
 
-const REJECTED = 'universal_logout_failed' satisfies LogEventType;
-const DELIVERY_FAILED = 'oidc_backchannel_logout_failed' satisfies LogEventType;
-
-type Series = 'accepted' | 'completed' | typeof REJECTED | typeof DELIVERY_FAILED;
+const REJECTED = 'universal_logout_failed' satisfies ThroughputSeries & LogEventType;
+const DELIVERY_FAILED = 'oidc_backchannel_logout_failed' satisfies ThroughputSeries & LogEventType;
 
 /** The lowest log_id a ULID minted at `ms` can have (as LogsService bounds its pages). */
 const firstLogIdAt = (ms: number): string => `${encodeTime(ms, 10)}${'0'.repeat(16)}`;
@@ -30,14 +27,10 @@ function bucketStarts(from: number, to: number, bucketMs: number): number[] {
 /**
  * Throughput for the operator console: logout requests accepted and completed, revocation
  * requests rejected, back-channel deliveries failed for good, per bucket of the last minutes.
- * One statement, each arm on an index: logout_requests by created_at (ix_logout_requests_created)
- * and by completed_at (the partial ix_logout_requests_complete, which holds only completed
- * requests, so the count needs no bound on created_at and misses no request that took long), and
- * log_events by (type, log_id), whose log_id bound also skips the partitions of earlier days.
  */
 @Injectable()
 export class ThroughputService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly counts: ThroughputRepository) {}
 
   async throughput(minutes = DEFAULT_THROUGHPUT_MINUTES, now = Date.now()): Promise<ThroughputView> {
     const bucketSeconds = Math.max(1, Math.ceil((minutes * 60) / TARGET_BUCKETS));
@@ -47,26 +40,7 @@ export class ThroughputService {
     // To the end of the current bucket rather than to now: a row stamped by a clock a moment ahead
     // of this one still counts in the bucket it names.
     const end = to + bucketMs;
-    const rows = await sqlRows<{ at: Date; series: Series; n: number }>(
-      this.dataSource.manager,
-      `SELECT greatest($1, date_bin(make_interval(secs => $3), r.created_at, timestamptz 'epoch')) AS at, 'accepted' AS series, count(*)::int AS n
-       FROM logout_requests r WHERE r.created_at >= $1 AND r.created_at < $2
-       GROUP BY 1
-       UNION ALL
-       SELECT greatest($1, date_bin(make_interval(secs => $3), r.completed_at, timestamptz 'epoch')), 'completed', count(*)::int
-       FROM logout_requests r WHERE r.completed_at >= $1 AND r.completed_at < $2
-       GROUP BY 1
-       UNION ALL
-       -- RejectionLog writes the rejections beyond its budget as one event with details.aggregated.count.
-       SELECT greatest($1, date_bin(make_interval(secs => $3), e.date, timestamptz 'epoch')), e.type,
-              sum(CASE WHEN jsonb_typeof(e.data #> '{details,aggregated,count}') = 'number'
-                       THEN (e.data #>> '{details,aggregated,count}')::numeric ELSE 1 END)::float8
-       FROM log_events e
-       -- A log_id is a ULID minted no earlier than its event's date.
-       WHERE e.type = ANY ($5::text[]) AND e.log_id >= $4 AND e.date >= $1 AND e.date < $2
-       GROUP BY 1, 2`,
-      [new Date(from), new Date(end), bucketSeconds, firstLogIdAt(from), [REJECTED, DELIVERY_FAILED]],
-    );
+    const rows = await this.counts.perBucket(new Date(from), new Date(end), bucketSeconds, firstLogIdAt(from), [REJECTED, DELIVERY_FAILED]);
     const buckets = new Map<number, ThroughputBucket>(
       bucketStarts(from, to, bucketMs).map((at) => [at, { at: new Date(at).toISOString(), accepted: 0, completed: 0, rejected: 0, deliveries_failed: 0 }]),
     );
