@@ -27,7 +27,14 @@ describeInBrowser('operator console in a browser', () => {
   let page: Page;
   let userId = '';
   const shots = outputFolder('console');
-  const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  /** Saves the page as it is, after checking that every field on it has a label a screen reader can say. */
+  const shot = async (name: string) => {
+    const unlabelled = await page.evaluate(
+      "[...document.querySelectorAll('input, select, textarea')].filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map((e) => e.outerHTML)",
+    );
+    expect(unlabelled).toEqual([]);
+    await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  };
 
   beforeAll(async () => {
     const consoleDir = join(__dirname, '..', 'dist', 'console');
@@ -97,8 +104,9 @@ describeInBrowser('operator console in a browser', () => {
     await expect(page.getByRole('alert').textContent()).resolves.toContain('The gateway did not accept this token');
     await shot('sign-in');
 
+    // By keyboard: the field, then Enter submits.
     await page.getByLabel('Management API token').fill(TEST_MANAGEMENT_TOKEN);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Logouts', level: 1 }).waitFor();
     await page.getByText('No logout requests yet.').waitFor();
     // Kept for this tab only.
