@@ -23,7 +23,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // STYLE §1: no app imports another app, and libs import no app; inside the gateway, the public
-      // revocation endpoint and the Management API share only connections/, logouts/ and signing/.
+      // revocation and SET push endpoints and the Management API share only connections/, logouts/ and signing/.
       'import-x/no-restricted-paths': [
         'error',
         {
@@ -40,6 +40,8 @@ export default tseslint.config(
             { target: './apps/gateway/console', from: './apps/gateway/src', message: 'the console is browser code: it knows the gateway only through /api/v2' },
             { target: './apps/gateway/src/revocation', from: './apps/gateway/src/management', message: 'revocation and management share connections/, logouts/ and signing/' },
             { target: './apps/gateway/src/management', from: './apps/gateway/src/revocation', message: 'revocation and management share connections/, logouts/ and signing/' },
+            { target: './apps/gateway/src/ssf', from: './apps/gateway/src/management', message: 'ssf and management share connections/, logouts/ and signing/' },
+            { target: './apps/gateway/src/management', from: './apps/gateway/src/ssf', message: 'ssf and management share connections/, logouts/ and signing/' },
           ],
         },
       ],

@@ -2,7 +2,8 @@
  * npm run secrets:reseal [-- --dry-run]
  *
  * Re-seals every secret the database holds at rest (private signing keys, log streams'
- * httpAuthorization and custom header values) under SIGNING_KEY_ENCRYPTION_SECRET, in the current
+ * httpAuthorization and custom header values, connections' SSF push_authorization and
+ * client_secret) under SIGNING_KEY_ENCRYPTION_SECRET, in the current
  * envelope (v2, bound to its record). Each value is opened under SIGNING_KEY_ENCRYPTION_SECRET or,
  * failing that, SIGNING_KEY_ENCRYPTION_SECRET_OLD; values an older version kept in the clear are
  * sealed too. Every value is opened before anything is written, and the writes are one

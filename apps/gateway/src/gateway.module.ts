@@ -13,6 +13,7 @@ import { DiscoveryModule } from './discovery/discovery.module';
 import { ManagementModule } from './management/management.module';
 import { RetentionModule } from './retention/retention.module';
 import { RevocationModule } from './revocation/revocation.module';
+import { SsfModule } from './ssf/ssf.module';
 
 @Module({})
 export class GatewayModule implements NestModule {
@@ -27,14 +28,18 @@ export class GatewayModule implements NestModule {
             autoLogging: { ignore: (req) => /^\/(health|metrics)(\/|$)/.test(req.url ?? '') },
             redact: ['req.headers.authorization'],
           },
-          // The revocation endpoint's hot path gets no per-request child logger or context store;
-          // its rejections are in the log events (SPEC §5) and its acceptances logged at debug.
-          exclude: [{ method: RequestMethod.POST, path: 'oauth/global-token-revocation/connection/:connectionName' }],
+          // The revocation and SET push endpoints' hot paths get no per-request child logger or context
+          // store; their rejections are in the log events (SPEC §5) and their acceptances logged at debug.
+          exclude: [
+            { method: RequestMethod.POST, path: 'oauth/global-token-revocation/connection/:connectionName' },
+            { method: RequestMethod.POST, path: 'ssf/push/connection/:connectionName' },
+          ],
         }),
         PersistenceModule.forRoot(),
         MessagingModule.forRoot('gateway'),
         TerminusModule,
         RevocationModule,
+        SsfModule,
         ManagementModule,
         DiscoveryModule,
         RetentionModule,
@@ -51,7 +56,7 @@ export class GatewayModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    // The Management API takes JSON; the revocation endpoint parses its own body (limits, 415).
+    // The Management API takes JSON; the revocation and SET push endpoints parse their own bodies (limits, media types).
     consumer.apply(json({ limit: '256kb' })).forRoutes('api/v2/*path');
   }
 }

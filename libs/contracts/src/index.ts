@@ -13,3 +13,4 @@ export * from './backchannel-delivery';
 export * from './signing-key';
 export * from './log-stream';
 export * from './metric-series';
+export * from './ssf';

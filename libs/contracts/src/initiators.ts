@@ -12,6 +12,9 @@ export const BACKCHANNEL_LOGOUT_INITIATORS = [
   'email-identifier-changed',
   'mfa-phone-unenrolled',
   'account-deactivated',
+  // SPEC §9: logouts asked for by an SSF transmitter's CAEP events, selectable on their own.
+  'caep-session-revoked',
+  'caep-credential-change',
 ] as const;
 export type BackchannelLogoutInitiator = (typeof BACKCHANNEL_LOGOUT_INITIATORS)[number];
 
@@ -25,8 +28,16 @@ export const LOGOUT_REQUEST_INITIATORS = [
   'rp-logout',
   'password-changed',
   'account-deleted',
+  'caep-session-revoked',
+  'caep-credential-change',
 ] as const satisfies readonly BackchannelLogoutInitiator[];
 export type Initiator = (typeof LOGOUT_REQUEST_INITIATORS)[number];
+
+/**
+ * The logouts an identity provider asked for (SPEC §2 Global Token Revocation, §9 Shared Signals):
+ * each one, once both of its steps are done, is logged as `universal_logout_succeeded` (SPEC §3).
+ */
+export const IDENTITY_PROVIDER_INITIATORS = ['idp-logout', 'caep-session-revoked', 'caep-credential-change'] as const satisfies readonly Initiator[];
 
 /** SPEC §6: what a client selects when it says nothing. */
 export const DEFAULT_SELECTED_INITIATORS: readonly BackchannelLogoutInitiator[] = ['rp-logout', 'idp-logout'];

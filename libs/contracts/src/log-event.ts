@@ -7,6 +7,10 @@ export const logEventTypes = {
   srrt: 'user.success',
   sapi: 'management.success',
   fapi: 'management.fail',
+  // SPEC §9: every Security Event Token received, by what became of it.
+  ssf_event_accepted: 'ssf',
+  ssf_event_ignored: 'ssf',
+  ssf_event_rejected: 'ssf',
 } as const;
 
 export type LogEventType = keyof typeof logEventTypes;

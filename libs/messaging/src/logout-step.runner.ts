@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Histogram, register } from 'prom-client';
 import { DataSource, EntityManager } from 'typeorm';
-import { LogEventInput, LogoutRequested, MetricSeries } from '@ulo/contracts';
+import { IDENTITY_PROVIDER_INITIATORS, type Initiator, LogEventInput, LogoutRequested, MetricSeries } from '@ulo/contracts';
 import { GroupCommit, LockedRequest, LogoutRequestRepository, LogoutStep, type OutboxRow } from '@ulo/persistence';
 import { LogEventRecorder } from './log-event.recorder';
 import { OutboxRelay } from './outbox-relay';
@@ -37,9 +37,11 @@ function isDone(request: LockedRequest, step: LogoutStep): boolean {
   return (step === 'sessions' ? request.sessionsRevoked : request.refreshTokensRevoked) !== null;
 }
 
+const BY_AN_IDENTITY_PROVIDER: ReadonlySet<Initiator> = new Set(IDENTITY_PROVIDER_INITIATORS);
+
 /**
- * SPEC §3, §5: `universal_logout_succeeded` once per accepted Global Token Revocation request,
- * written by whichever step completes it.
+ * SPEC §3, §5, §9: `universal_logout_succeeded` once per accepted request of an identity provider
+ * (Global Token Revocation, a CAEP event), written by whichever step completes it.
  */
 function succeeded(request: LockedRequest, sessions: number, refreshTokens: number): LogEventInput {
   return {
@@ -133,7 +135,7 @@ export class LogoutStepRunner {
         const other = otherStepOf(request, step);
         events.push(...own);
         announcements.push(...announced);
-        if (other !== null && request.initiator === 'idp-logout') {
+        if (other !== null && BY_AN_IDENTITY_PROVIDER.has(request.initiator)) {
           events.push(step === 'sessions' ? succeeded(request, count, other) : succeeded(request, other, count));
         }
         recorded.set(request.id, count);

@@ -15,5 +15,6 @@ export * from './repositories/session.repository';
 export * from './repositories/refresh-token.repository';
 export * from './repositories/signing-key.repository';
 export * from './repositories/log-stream.repository';
+export * from './repositories/connection.repository';
 export * from './repositories/log-partitions.repository';
 export * from './repositories/backchannel-delivery.repository';

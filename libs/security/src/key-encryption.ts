@@ -22,12 +22,16 @@ export const SealedFor = {
   logStreamAuthorization: (streamId: string) => `log_stream:${streamId}:authorization`,
   /** Header names are case-insensitive: the binding uses the lower-case name. */
   logStreamHeader: (streamId: string, header: string) => `log_stream:${streamId}:header:${header.toLowerCase()}`,
+  /** SPEC §9 `options.ssf.push_authorization`: the Authorization header an SSF transmitter pushes with. */
+  connectionSsfPushAuthorization: (connectionId: string) => `connection:${connectionId}:ssf:push_authorization`,
+  /** SPEC §9 `options.ssf.client_secret`: the OAuth client secret of the connection's stream management. */
+  connectionSsfClientSecret: (connectionId: string) => `connection:${connectionId}:ssf:client_secret`,
 } as const;
 
 export class SecretEnvelopeException extends Error {}
 
 /**
- * Envelope for secrets at rest (private signing keys, log stream credentials): AES-256-GCM with a
+ * Envelope for secrets at rest (private signing keys, log stream and SSF credentials): AES-256-GCM with a
  * 16-byte tag, under a key derived (scrypt, per-record salt) from SIGNING_KEY_ENCRYPTION_SECRET,
  * the purpose (see {@link SealedFor}) as additional authenticated data.
  * Format: v2.<salt>.<iv>.<tag>.<ciphertext>, base64url parts. `npm run secrets:reseal` rewrites

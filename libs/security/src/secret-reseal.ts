@@ -1,5 +1,12 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { LogStreamRepository, SigningKeyRepository, type HttpCustomHeader, type HttpLogStreamSink } from '@ulo/persistence';
+import {
+  ConnectionRepository,
+  LogStreamRepository,
+  SigningKeyRepository,
+  type HttpCustomHeader,
+  type HttpLogStreamSink,
+  type StoredSsfOptions,
+} from '@ulo/persistence';
 import { SealedFor, decryptSecretAsync, encryptSecretAsync, isCurrentEnvelope } from './key-encryption';
 
 export interface ResealOptions {
@@ -43,7 +50,8 @@ class ConcurrentChangeException extends Error {}
 
 /**
  * `npm run secrets:reseal`: every sealed value of the database (private signing keys, log stream
- * Authorization headers and custom header values) opened under the old or the current secret and
+ * Authorization headers and custom header values, connections' SSF push Authorization and client
+ * secret) opened under the old or the current secret and
  * sealed again under the current one, in the v2 envelope bound to its record; values a version
  * before sealing kept in the clear are sealed too. All or nothing: every value is opened before
  * anything is written, and the writes are one transaction, each conditional on the record being as
@@ -116,6 +124,31 @@ async function plan(dataSource: DataSource, options: ResealOptions): Promise<{ c
         what: `log_streams ${id} (${what.join(', ')})`,
         values: what.length,
         apply: (tx) => logStreams.replaceSink(tx, id, next, sink),
+      });
+    }
+  }
+
+  const connections = new ConnectionRepository(dataSource);
+  for (const { id, ssf } of await connections.ssfOptions()) {
+    const next: StoredSsfOptions = { ...ssf };
+    const what: string[] = [];
+    const sealed: [keyof StoredSsfOptions & `${string}_sealed`, string, string][] = [
+      ['push_authorization_sealed', SealedFor.connectionSsfPushAuthorization(id), 'push_authorization'],
+      ['client_secret_sealed', SealedFor.connectionSsfClientSecret(id), 'client_secret'],
+    ];
+    for (const [member, purpose, name] of sealed) {
+      const stored = ssf[member];
+      if (typeof stored !== 'string') continue;
+      const resealed = await opener.resealed(stored, purpose, `connections ${id} ssf.${name}`);
+      if (resealed === undefined) continue;
+      next[member] = resealed;
+      what.push(`ssf.${name}`);
+    }
+    if (what.length > 0) {
+      changes.push({
+        what: `connections ${id} (${what.join(', ')})`,
+        values: what.length,
+        apply: (tx) => connections.replaceSsfOptions(tx, id, next, ssf),
       });
     }
   }

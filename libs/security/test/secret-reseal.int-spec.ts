@@ -159,4 +159,40 @@ describe('resealSecrets (npm run secrets:reseal)', () => {
       /open under neither secret, nothing was re-sealed: log_streams lst_copy httpAuthorization; log_streams lst_copy header X-Api-Key$/,
     );
   });
+
+  it("re-seals connections' SSF push Authorization and client secret, bound to their connection, and leaves the rest of the options", async () => {
+    const ssf = (id: string, secret: string, withClient: boolean) => ({
+      issuer: 'https://acme.okta.com',
+      audience: 'urn:acme',
+      push_authorization_sealed: encryptSecret('Bearer push', secret, SealedFor.connectionSsfPushAuthorization(id)),
+      ...(withClient ? { client_id: '0oa1', client_secret_sealed: encryptSecret('client-secret', secret, SealedFor.connectionSsfClientSecret(id)) } : {}),
+      actions: { 'session-revoked': 'logout', 'credential-change': 'revoke-refresh-tokens' },
+    });
+    const insertConnection = (id: string, options: unknown) =>
+      dataSource.query(`INSERT INTO connections (id, name, strategy, options) VALUES ($1, $1, 'okta', $2::jsonb)`, [id, JSON.stringify(options)]);
+    const optionsOf = async (id: string) => (await dataSource.query(`SELECT options FROM connections WHERE id = $1`, [id]))[0].options;
+    await insertConnection('con_both', { issuer: 'https://acme.okta.com', client_id: '0oaGtr', ssf: ssf('con_both', OLD, true) });
+    await insertConnection('con_push', { ssf: ssf('con_push', OLD, false) });
+    await insertConnection('con_none', { issuer: 'https://other.okta.com' });
+    const lines: string[] = [];
+
+    expect(await resealSecrets(dataSource, { secret: NEW, oldSecret: OLD, log: (l) => lines.push(l) })).toEqual({ resealed: 3, current: 0 });
+    expect(lines).toEqual(['re-sealed connections con_both (ssf.push_authorization, ssf.client_secret)', 're-sealed connections con_push (ssf.push_authorization)']);
+    const both = await optionsOf('con_both');
+    expect(decryptSecret(both.ssf.push_authorization_sealed, NEW, SealedFor.connectionSsfPushAuthorization('con_both'))).toBe('Bearer push');
+    expect(decryptSecret(both.ssf.client_secret_sealed, NEW, SealedFor.connectionSsfClientSecret('con_both'))).toBe('client-secret');
+    expect({ ...both, ssf: { ...both.ssf, push_authorization_sealed: 'x', client_secret_sealed: 'x' } }).toEqual({
+      issuer: 'https://acme.okta.com',
+      client_id: '0oaGtr',
+      ssf: { ...ssf('con_both', NEW, true), push_authorization_sealed: 'x', client_secret_sealed: 'x' },
+    });
+    expect(await optionsOf('con_none')).toEqual({ issuer: 'https://other.okta.com' });
+    expect(await resealSecrets(dataSource, { secret: NEW, oldSecret: OLD })).toEqual({ resealed: 0, current: 3 });
+
+    // A push Authorization copied to another connection does not open there.
+    await insertConnection('con_copy', { ssf: { ...both.ssf, client_id: undefined, client_secret_sealed: undefined } });
+    await expect(resealSecrets(dataSource, { secret: NEW })).rejects.toThrow(
+      /open under neither secret, nothing was re-sealed: connections con_copy ssf.push_authorization$/,
+    );
+  });
 });

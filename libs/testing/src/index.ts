@@ -6,3 +6,4 @@ export * from './app-process';
 export * from './rp-receiver';
 export * from './kafka-topics';
 export * from './free-port';
+export * from './fake-ssf-transmitter';

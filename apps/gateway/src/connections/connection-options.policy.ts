@@ -2,6 +2,7 @@ import type { ConnectionStrategy } from '@ulo/contracts';
 import { UnsafeUrlException, assertSafeUrlSyntax } from '@ulo/security';
 import { validInput } from '../validation/valid-input';
 import { OidcConnectionOptionsDto, SamlConnectionOptionsDto } from './connection-options.dto';
+import { InvalidSsfOptionsException, validateSsfOptions } from './ssf-options.policy';
 
 export class InvalidConnectionOptionsException extends Error {}
 
@@ -10,7 +11,9 @@ const URL_OPTIONS = ['issuer', 'jwks_uri', 'global_token_revocation_jwks_uri'] a
 /**
  * SPEC §2 trust anchors, checked when a connection is written so that a logout never meets a
  * half-configured connection: the options' shape by the strategy's DTO, then every URL by the
- * outbound rules of SPEC §4. Returns the normalised options (signingCert → signing_cert).
+ * outbound rules of SPEC §4; `ssf` (SPEC §9, any strategy) by its own rules. Returns the
+ * normalised options (signingCert → signing_cert; `ssf` validated, its default actions filled in,
+ * its secrets still in the clear: the caller seals them).
  */
 export function validateConnectionOptions(
   strategy: ConnectionStrategy,
@@ -33,6 +36,14 @@ export function validateConnectionOptions(
       assertSafeUrlSyntax(url, allowPrivateNetwork);
     } catch (err) {
       if (err instanceof UnsafeUrlException) throw new InvalidConnectionOptionsException(`options.${key} ${err.message}`);
+      throw err;
+    }
+  }
+  if (options.ssf !== undefined) {
+    try {
+      options.ssf = validateSsfOptions(options.ssf, allowPrivateNetwork);
+    } catch (err) {
+      if (err instanceof InvalidSsfOptionsException) throw new InvalidConnectionOptionsException(err.message);
       throw err;
     }
   }

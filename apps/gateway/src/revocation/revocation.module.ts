@@ -11,7 +11,12 @@ import { SeenJtiSweeper } from './seen-jti.sweeper';
 import { SubjectResolverRepository } from './subject-resolver.repository';
 import { UnverifiedTrafficLimiter } from './unverified-traffic-limiter';
 
-/** SPEC §2: the public Global Token Revocation endpoint that an identity provider calls. */
+/**
+ * SPEC §2: the public Global Token Revocation endpoint that an identity provider calls. What an
+ * identity provider's other requests are checked with too (SPEC §9 Shared Signals) is exported:
+ * the connection directory, keys, subjects, replay store and the unverified-traffic limits (one
+ * instance, so that junk on either endpoint counts against one overall budget).
+ */
 @Module({
   imports: [LogoutsModule],
   controllers: [GlobalTokenRevocationController],
@@ -26,5 +31,6 @@ import { UnverifiedTrafficLimiter } from './unverified-traffic-limiter';
     SeenJtiRepository,
     SeenJtiSweeper,
   ],
+  exports: [ConnectionDirectory, UnverifiedTrafficLimiter, IdpKeysService, SubjectResolverRepository, SeenJtiRepository],
 })
 export class RevocationModule {}

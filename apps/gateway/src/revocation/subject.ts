@@ -37,13 +37,28 @@ export function parseRevocationBody(body: unknown): Subject {
   }
 }
 
+/**
+ * SPEC §2 subject formats, for a subject identifier another request carries (SPEC §9: a Security
+ * Event Token's subject): `path` names it in the messages. Throws the same 400 `invalid_request`
+ * as a revocation body would get.
+ */
+export function parseSubjectIdentifier(value: unknown, path: string): Subject {
+  checkDepth(value, MAX_BODY_DEPTH - 1, path);
+  try {
+    return parseSubject(value, path, false);
+  } catch (err) {
+    if (err instanceof InvalidInputException) throw invalidRequest(err.message);
+    throw err;
+  }
+}
+
 /** Hostile traffic (SPEC §2): a body nested deeper than any valid one is refused, without recursion. */
-function checkDepth(body: unknown): void {
+function checkDepth(body: unknown, max = MAX_BODY_DEPTH, what = 'the request body'): void {
   const stack: [unknown, number][] = [[body, 1]];
   while (stack.length > 0) {
     const [value, depth] = stack.pop()!;
     if (typeof value !== 'object' || value === null) continue;
-    if (depth > MAX_BODY_DEPTH) throw invalidRequest('the request body is nested too deeply');
+    if (depth > max) throw invalidRequest(`${what} is nested too deeply`);
     for (const child of Object.values(value)) stack.push([child, depth + 1]);
   }
 }

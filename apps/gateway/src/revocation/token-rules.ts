@@ -2,7 +2,7 @@ import type { JWTPayload, ProtectedHeaderParameters } from 'jose';
 import { invalidToken } from './gtr.exception';
 
 export const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
-const REGISTERED_ALGS = new Set([...ASYMMETRIC_ALGS, 'none', 'HS256', 'HS384', 'HS512', 'ES256K']);
+export const REGISTERED_ALGS = new Set([...ASYMMETRIC_ALGS, 'none', 'HS256', 'HS384', 'HS512', 'ES256K']);
 const MAX_LIFETIME_SECONDS = 15 * 60;
 
 export interface Expectations {

@@ -1,6 +1,20 @@
 import { Check, Column, CreateDateColumn, Entity, PrimaryColumn, Unique, UpdateDateColumn } from 'typeorm';
-import { CONNECTION_STRATEGIES, type ConnectionStrategy } from '@ulo/contracts';
+import { CONNECTION_STRATEGIES, type ConnectionStrategy, type SsfActions } from '@ulo/contracts';
 import { oneOf } from './check-expressions';
+
+/**
+ * SPEC §9 `options.ssf` as stored: the push Authorization header and the client secret are
+ * secrets, stored only sealed (SealedFor.connectionSsf*, under SIGNING_KEY_ENCRYPTION_SECRET),
+ * never returned.
+ */
+export interface StoredSsfOptions {
+  issuer: string;
+  audience: string;
+  push_authorization_sealed: string;
+  client_id?: string;
+  client_secret_sealed?: string;
+  actions: SsfActions;
+}
 
 /** SPEC §6 `connections`: an identity provider and the trust anchor of its revocation requests. */
 @Entity({ name: 'connections' })

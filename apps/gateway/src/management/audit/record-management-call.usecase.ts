@@ -25,10 +25,10 @@ const MAX_LOGGED_BODY_BYTES = 8 * 1024;
 const MAX_LOGGED_DEPTH = 32;
 /**
  * Members (and query parameters) whose values are credentials; their values never reach a log:
- * `httpAuthorization`, `client_secret`, `password`, `private_key`, `id_token`, `access_token`,
+ * `httpAuthorization` (and `push_authorisation`, misspelt), `client_secret`, `password`, `private_key`, `id_token`, `access_token`,
  * `key`, `api_key`, `apiKey`, `x-api-key`, `credentials`, `signature`, `sig` ...
  */
-const SECRET_KEY = /authorization|secret|passw(or)?d|private|token$|^key$|api[-_]?key|credential|signature|^sig$/i;
+const SECRET_KEY = /authori[sz]ation|secret|passw(or)?d|private|token$|^key$|api[-_]?key|credential|signature|^sig$/i;
 /** `name=value` in a URL's query or fragment, `user:password@` in its authority. */
 const URL_PARAMETER = /([?&#;])([^=&#;\s]+)=([^&#;\s]*)/g;
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/gi;

@@ -18,7 +18,8 @@ export class CreateConnectionDto {
 
   @ApiPropertyOptional({
     description:
-      'okta/oidc: issuer, client_id, jwks_uri. samlp: global_token_revocation_jwt_iss, global_token_revocation_jwt_sub, signing_cert, global_token_revocation_jwks_uri',
+      'okta/oidc: issuer, client_id, jwks_uri. samlp: global_token_revocation_jwt_iss, global_token_revocation_jwt_sub, signing_cert, global_token_revocation_jwks_uri. ' +
+      'Any strategy: ssf {issuer, audience, push_authorization, client_id, client_secret, actions} (Shared Signals push; secrets sealed, never returned)',
     type: 'object',
     additionalProperties: true,
   })
@@ -28,7 +29,11 @@ export class CreateConnectionDto {
 }
 
 export class UpdateConnectionDto {
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Replaces the options' })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: "Replaces the options; ssf's secrets are kept as stored unless given, or unless ssf.issuer changes",
+  })
   @IsOptional()
   @IsObject()
   options?: Record<string, unknown>;
