@@ -102,6 +102,7 @@ describe('each app validates only what it uses (SPEC §1)', () => {
         'RETENTION_PRUNE_INTERVAL_MS',
         'REVOKED_CREDENTIAL_RETENTION_DAYS',
         'SIGNING_KEY_ENCRYPTION_SECRET',
+        'SSF_POLL_INTERVAL_MS',
       ].sort(),
     );
     expect(keys(backchannelDispatcherEnv)).toEqual(

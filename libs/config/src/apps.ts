@@ -63,6 +63,8 @@ export interface GatewayConfig extends AppConfig {
   };
   rejectionLog: { perSecond: number; intervalSeconds: number };
   logoutStuckAfterSeconds: number;
+  /** SPEC §9, RFC 8936: the poll delivery scheduler. */
+  ssf: { pollIntervalMs: number };
   retention: RetentionConfig;
   /** LOG_STREAM_KAFKA_TOPIC_PREFIX: a kafka stream's topic must start with it. */
   logStreams: { kafkaTopicPrefix: string };
@@ -201,6 +203,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     },
     rejectionLog: { perSecond: e.GTR_REJECTION_LOG_PER_SECOND, intervalSeconds: e.GTR_REJECTION_LOG_INTERVAL_SECONDS },
     logoutStuckAfterSeconds: e.LOGOUT_STUCK_AFTER_SECONDS,
+    ssf: { pollIntervalMs: e.SSF_POLL_INTERVAL_MS },
     retention: {
       logDays: e.LOG_RETENTION_DAYS,
       logoutRequestDays: e.LOGOUT_REQUEST_RETENTION_DAYS,

@@ -82,6 +82,8 @@ export const gatewayOwnEnv = {
   GTR_REJECTION_LOG_INTERVAL_SECONDS: positiveInt(10),
   JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(1).default(30),
   JWKS_CACHE_MAX_AGE_SECONDS: positiveInt(600),
+  /** How often connections with `options.ssf.delivery` "poll" are polled for SETs (RFC 8936). */
+  SSF_POLL_INTERVAL_MS: positiveInt(10000),
   /** A logout request not complete after this long is announced again (SPEC §8); every step is idempotent. */
   LOGOUT_STUCK_AFTER_SECONDS: positiveInt(60),
   /** The operator console's bundle (`npm run build` writes it), served at /console; relative to the working directory. */

@@ -16,3 +16,19 @@ export interface SsfActions {
 
 /** SPEC §9: the actions of a connection that names none. */
 export const DEFAULT_SSF_ACTIONS: Readonly<SsfActions> = { 'session-revoked': 'logout', 'credential-change': 'revoke-refresh-tokens' };
+
+/** SPEC §9: the event types a receiver stream carries (CAEP 1.0 §3.1, §3.2; SSF 1.0 §8.1.4.1, §8.1.5). */
+export const SSF_EVENT_TYPES = {
+  sessionRevoked: 'https://schemas.openid.net/secevent/caep/event-type/session-revoked',
+  credentialChange: 'https://schemas.openid.net/secevent/caep/event-type/credential-change',
+  verification: 'https://schemas.openid.net/secevent/ssf/event-type/verification',
+  streamUpdated: 'https://schemas.openid.net/secevent/ssf/event-type/stream-updated',
+} as const;
+
+/** SPEC §9 `options.ssf.delivery`: the transmitter pushes (RFC 8935, the default) or this service polls (RFC 8936). */
+export const SSF_DELIVERIES = ['push', 'poll'] as const;
+export type SsfDelivery = (typeof SSF_DELIVERIES)[number];
+
+/** SSF 1.0 §8.1.2: a stream's status as its transmitter reports it. */
+export const SSF_STREAM_STATUSES = ['enabled', 'paused', 'disabled'] as const;
+export type SsfStreamStatus = (typeof SSF_STREAM_STATUSES)[number];

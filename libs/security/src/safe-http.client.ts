@@ -71,7 +71,7 @@ export class SafeHttpClient {
     });
   }
 
-  async send(method: 'GET' | 'POST', url: string, options: SendOptions = {}): Promise<SafeResponse> {
+  async send(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, options: SendOptions = {}): Promise<SafeResponse> {
     assertSafeUrlSyntax(url, this.allowPrivateNetwork);
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;

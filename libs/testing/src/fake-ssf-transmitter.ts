@@ -53,6 +53,8 @@ export interface PushAnswer {
 export interface ReceivedRequest {
   method: string;
   path: string;
+  /** The query string, without its `?` ('' when none). */
+  query: string;
   headers: IncomingMessage['headers'];
   body: string;
 }
@@ -242,7 +244,8 @@ export class FakeSsfTransmitter {
     }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const received: ReceivedRequest = { method: req.method ?? '', path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+    const query = (req.url ?? '').split('?').slice(1).join('?');
+    const received: ReceivedRequest = { method: req.method ?? '', path, query, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
     const route = this.routes.get(`${received.method} ${path}`);
     if (route) {
       this.requests.push(received);

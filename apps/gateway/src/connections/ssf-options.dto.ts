@@ -1,6 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import {
+  SSF_DELIVERIES,
+  type SsfDelivery,
   CREDENTIAL_CHANGE_ACTIONS,
   SESSION_REVOKED_ACTIONS,
   type CredentialChangeAction,
@@ -68,6 +70,10 @@ export class SsfOptionsDto {
   @IsOptional()
   @Identifier(4096)
   client_secret?: string;
+
+  @IsOptional()
+  @IsIn(SSF_DELIVERIES, { message: `must be one of: ${SSF_DELIVERIES.join(', ')}` })
+  delivery?: SsfDelivery;
 
   @IsOptional()
   actions?: unknown;

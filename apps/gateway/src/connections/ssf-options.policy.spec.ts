@@ -24,8 +24,10 @@ describe('options.ssf validation (SPEC §9)', () => {
     ['a PATCH without the push authorization', { issuer: minimal.issuer, audience: 'aud' }, { issuer: minimal.issuer, audience: 'aud', actions: defaults }],
     ['null optional members, as not given', { ...minimal, client_id: null, client_secret: null, actions: null }, { ...minimal, actions: defaults }],
     ['each credential-change action', { ...minimal, actions: { 'credential-change': 'logout', 'session-revoked': 'logout' } }, { ...minimal, actions: { 'session-revoked': 'logout', 'credential-change': 'logout' } }],
+    ['poll delivery (RFC 8936)', { ...minimal, delivery: 'poll' }, { ...minimal, actions: defaults, delivery: 'poll' }],
   ])('accepts %s', (_name, raw, expected) => {
-    expect(validateSsfOptions(raw, false)).toEqual(expected);
+    // delivery: "push" unless given.
+    expect(validateSsfOptions(raw, false)).toEqual({ delivery: 'push', ...expected });
   });
 
   it.each([
@@ -57,6 +59,7 @@ describe('options.ssf validation (SPEC §9)', () => {
     ['actions not an object', { ...minimal, actions: 'logout' }, 'options.ssf.actions must be an object'],
     ['an unknown action', { ...minimal, actions: { 'credential-change': 'ignore' } }, 'options.ssf.actions.credential-change must be one of: revoke-refresh-tokens, logout, log-only'],
     ['session-revoked other than logout', { ...minimal, actions: { 'session-revoked': 'log-only' } }, 'options.ssf.actions.session-revoked must be one of: logout'],
+    ['an unknown delivery method', { ...minimal, delivery: 'webhook' }, 'options.ssf.delivery must be one of: push, poll'],
     ['an unknown event in actions', { ...minimal, actions: { 'token-claims-change': 'logout' } }, 'options.ssf.actions has unknown member(s): token-claims-change'],
   ])('refuses %s', (_name, raw, message) => {
     expect(refusal(() => validateSsfOptions(raw, false))).toBe(message);
@@ -76,7 +79,7 @@ describe('options.ssf secrets on create and PATCH (SPEC §6, §9)', () => {
     client_secret_sealed: 'sealed-secret',
     actions: { 'session-revoked': 'logout', 'credential-change': 'revoke-refresh-tokens' },
   };
-  const given = (more: Partial<SsfOptionsInput>): SsfOptionsInput => ({ issuer: stored.issuer, audience: 'aud', actions: stored.actions, ...more });
+  const given = (more: Partial<SsfOptionsInput>): SsfOptionsInput => ({ issuer: stored.issuer, audience: 'aud', actions: stored.actions, delivery: 'push', ...more });
 
   it.each([
     ['create with the push authorization', given({ push_authorization: 'p' }), null, { pushAuthorization: { seal: 'p' }, clientSecret: null }],

@@ -1,4 +1,4 @@
-import { DEFAULT_SSF_ACTIONS, type SsfActions } from '@ulo/contracts';
+import { DEFAULT_SSF_ACTIONS, type SsfActions, type SsfDelivery } from '@ulo/contracts';
 import type { StoredSsfOptions } from '@ulo/persistence';
 import { UnsafeUrlException, assertSafeUrlSyntax } from '@ulo/security';
 import { validInput } from '../validation/valid-input';
@@ -14,6 +14,7 @@ export interface SsfOptionsInput {
   client_id?: string;
   client_secret?: string;
   actions: SsfActions;
+  delivery: SsfDelivery;
 }
 
 /**
@@ -48,6 +49,7 @@ export function validateSsfOptions(raw: unknown, allowPrivateNetwork: boolean): 
       'session-revoked': actions['session-revoked'] ?? DEFAULT_SSF_ACTIONS['session-revoked'],
       'credential-change': actions['credential-change'] ?? DEFAULT_SSF_ACTIONS['credential-change'],
     },
+    delivery: given(dto.delivery) ?? 'push',
   };
 }
 

@@ -1,4 +1,4 @@
-import { CREDENTIAL_CHANGE_ACTIONS, DEFAULT_SSF_ACTIONS, type SsfActions } from '@ulo/contracts';
+import { CREDENTIAL_CHANGE_ACTIONS, DEFAULT_SSF_ACTIONS, type SsfActions, type SsfDelivery } from '@ulo/contracts';
 import type { StoredSsfOptions } from '@ulo/persistence';
 
 /** A connection's Shared Signals push endpoint, relative to the public base URL (SPEC §9). */
@@ -30,6 +30,9 @@ export function storedSsfOptionsOf(options: Record<string, unknown>): StoredSsfO
     ...(isText(ssf.client_id) ? { client_id: ssf.client_id } : {}),
     ...(isText(ssf.client_id) && isText(ssf.client_secret_sealed) ? { client_secret_sealed: ssf.client_secret_sealed } : {}),
     actions,
+    ...(isText(ssf.stream_id) ? { stream_id: ssf.stream_id } : {}),
+    ...(ssf.delivery === 'poll' ? { delivery: 'poll' as const } : {}),
+    ...(ssf.delivery === 'poll' && isText(ssf.poll_endpoint) ? { poll_endpoint: ssf.poll_endpoint } : {}),
   };
 }
 
@@ -41,6 +44,10 @@ export interface PublicSsfOptions {
   client_id?: string;
   client_secret_set: boolean;
   actions: SsfActions;
+  /** The stream created at the transmitter (`POST …/ssf-stream`), while it exists. */
+  stream_id?: string;
+  /** Shown when "poll" (RFC 8936); a pushing connection's is the default. */
+  delivery?: SsfDelivery;
 }
 
 export function publicSsfOptions(stored: StoredSsfOptions): PublicSsfOptions {
@@ -51,5 +58,7 @@ export function publicSsfOptions(stored: StoredSsfOptions): PublicSsfOptions {
     ...(stored.client_id !== undefined ? { client_id: stored.client_id } : {}),
     client_secret_set: stored.client_secret_sealed !== undefined,
     actions: stored.actions,
+    ...(stored.stream_id !== undefined ? { stream_id: stored.stream_id } : {}),
+    ...(stored.delivery === 'poll' ? { delivery: stored.delivery } : {}),
   };
 }

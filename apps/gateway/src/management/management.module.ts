@@ -4,6 +4,7 @@ import {
   BackchannelDeliveryEntity,
   ClientEntity,
   ConnectionEntity,
+  ConnectionRepository,
   LogStreamEntity,
   RefreshTokenEntity,
   SessionClientEntity,
@@ -21,6 +22,10 @@ import { ClientsController } from './clients/clients.controller';
 import { ClientsService } from './clients/clients.service';
 import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionsService } from './connections/connections.service';
+import { SsfStreamController } from './connections/ssf-stream.controller';
+import { SsfStreamsService } from './connections/ssf-streams.service';
+import { SsfSecrets } from '../connections/ssf-secrets';
+import { SsfTransmitterClient } from '../connections/ssf-transmitter.client';
 import { RefreshTokensController } from './refresh-tokens/refresh-tokens.controller';
 import { RefreshTokensService } from './refresh-tokens/refresh-tokens.service';
 import { UserRefreshTokensController } from './refresh-tokens/user-refresh-tokens.controller';
@@ -65,6 +70,7 @@ import { SigningModule } from '../signing/signing.module';
   ],
   controllers: [
     ConnectionsController,
+    SsfStreamController,
     ClientsController,
     UsersController,
     SessionsController,
@@ -84,6 +90,10 @@ import { SigningModule } from '../signing/signing.module';
     ManagementAuditInterceptor,
     RecordManagementCall,
     ConnectionsService,
+    ConnectionRepository,
+    SsfStreamsService,
+    SsfSecrets,
+    SsfTransmitterClient,
     ClientsService,
     UsersService,
     SessionsService,

@@ -51,6 +51,8 @@ export type SecurityEventOutcome =
   | { kind: 'no-user'; event: 'session-revoked' | 'credential-change'; jti: string }
   /** SSF 1.0 verification event (stream management asks the transmitter for one). */
   | { kind: 'verification'; jti: string; state: string | null }
+  /** SSF 1.0 stream-updated event: the stream's new status, recorded in the log. */
+  | { kind: 'stream-updated'; jti: string; status: string }
   /** An event type this receiver does not act on. */
   | { kind: 'ignored'; eventType: string; jti: string };
 
@@ -302,6 +304,17 @@ function plan({ connection, ssf, set, event, origin }: Acceptance, userIds: stri
         outcome: { kind: 'verification', jti: set.jti, state: event.state },
         request: null,
         log: { ...base, type: 'ssf_event_accepted', description: 'SSF verification event received', details: { ...about, state: event.state } },
+      };
+    case 'stream-updated':
+      return {
+        outcome: { kind: 'stream-updated', jti: set.jti, status: event.status },
+        request: null,
+        log: {
+          ...base,
+          type: 'ssf_event_accepted',
+          description: `SSF stream status changed to ${event.status}`,
+          details: { ...about, status: event.status, reason: event.reason },
+        },
       };
     case 'other':
       return {

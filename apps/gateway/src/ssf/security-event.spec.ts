@@ -1,4 +1,4 @@
-import { CREDENTIAL_CHANGE, SESSION_REVOKED, VERIFICATION, actionFor, readSecurityEvent } from './security-event';
+import { CREDENTIAL_CHANGE, SESSION_REVOKED, STREAM_UPDATED, VERIFICATION, actionFor, readSecurityEvent } from './security-event';
 import type { VerifiedSet } from './set-rules';
 
 const claims = { iss: 'https://acme.okta.com', aud: 'receiver', iat: 1_800_000_000, jti: 'j1' };
@@ -60,6 +60,12 @@ describe('the event of a SET (RFC 8417 §2.2, SSF 1.0, CAEP 1.0, SPEC §9)', () 
     ],
     ['the verification event without state', { events: { [VERIFICATION]: {} } }, { kind: 'verification', type: VERIFICATION, state: null }],
     [
+      'a stream-updated event (SSF 1.0 §8.1.5), with its reason',
+      { sub_id: { format: 'opaque', id: 'stream-1' }, events: { [STREAM_UPDATED]: { status: 'paused', reason: 'maintenance' } } },
+      { kind: 'stream-updated', type: STREAM_UPDATED, status: 'paused', reason: 'maintenance' },
+    ],
+    ['a stream-updated event without reason', { events: { [STREAM_UPDATED]: { status: 'disabled' } } }, { kind: 'stream-updated', type: STREAM_UPDATED, status: 'disabled', reason: null }],
+    [
       'an event type not acted on, whatever its subject',
       { events: { 'https://schemas.openid.net/secevent/caep/event-type/token-claims-change': { subject: 'anything' } } },
       { kind: 'other', type: 'https://schemas.openid.net/secevent/caep/event-type/token-claims-change' },
@@ -93,6 +99,8 @@ describe('the event of a SET (RFC 8417 §2.2, SSF 1.0, CAEP 1.0, SPEC §9)', () 
     // Hostile traffic: prototype property names are no member and no format.
     ['a complex member named __proto__', { sub_id: JSON.parse('{"format":"complex","__proto__":{},"user":{"format":"opaque","id":"u"}}'), events: { [SESSION_REVOKED]: {} } }, 'sub_id has unknown member(s): __proto__'],
     ['format "constructor"', { sub_id: { format: 'constructor' }, events: { [SESSION_REVOKED]: {} } }, 'unsupported subject format "constructor"'],
+    ['a stream-updated event without status', { events: { [STREAM_UPDATED]: {} } }, "the stream-updated event's status must be one of: enabled, paused, disabled"],
+    ['a stream-updated event with an unknown status', { events: { [STREAM_UPDATED]: { status: 'ENABLED' } } }, "the stream-updated event's status must be one of: enabled, paused, disabled"],
   ])('refuses %s with invalid_request', (_name, more, description) => {
     expect(refusal(set(more))).toEqual({ status: 400, err: 'invalid_request', description });
   });

@@ -1,4 +1,4 @@
-import type { Initiator, RevocationScope, SsfActions } from '@ulo/contracts';
+import { SSF_EVENT_TYPES, SSF_STREAM_STATUSES, type Initiator, type RevocationScope, type SsfActions, type SsfStreamStatus } from '@ulo/contracts';
 import { GtrException } from '../revocation/gtr.exception';
 import { parseSubjectIdentifier, type Subject } from '../revocation/subject';
 import { isPlainObject } from '../validation/valid-input';
@@ -6,15 +6,18 @@ import { setInvalid } from './ssf.exception';
 import type { VerifiedSet } from './set-rules';
 
 /** SPEC §9: the event types this receiver knows (CAEP 1.0 §3.1, §3.2; SSF 1.0 verification). */
-export const SESSION_REVOKED = 'https://schemas.openid.net/secevent/caep/event-type/session-revoked';
-export const CREDENTIAL_CHANGE = 'https://schemas.openid.net/secevent/caep/event-type/credential-change';
-export const VERIFICATION = 'https://schemas.openid.net/secevent/ssf/event-type/verification';
+export const SESSION_REVOKED = SSF_EVENT_TYPES.sessionRevoked;
+export const CREDENTIAL_CHANGE = SSF_EVENT_TYPES.credentialChange;
+export const VERIFICATION = SSF_EVENT_TYPES.verification;
+export const STREAM_UPDATED = SSF_EVENT_TYPES.streamUpdated;
 
 /** The one event of a verified SET, as this receiver reads it. */
 export type SecurityEvent =
   | { kind: 'session-revoked'; type: typeof SESSION_REVOKED; subject: Subject }
   | { kind: 'credential-change'; type: typeof CREDENTIAL_CHANGE; subject: Subject; credentialType: string | null; changeType: string | null }
   | { kind: 'verification'; type: typeof VERIFICATION; state: string | null }
+  /** SSF 1.0 §8.1.5: the transmitter changed the stream's status (recorded, shown by GET …/ssf-stream). */
+  | { kind: 'stream-updated'; type: typeof STREAM_UPDATED; status: SsfStreamStatus; reason: string | null }
   /** An event type this receiver does not act on: accepted and logged as ignored (SPEC §9). */
   | { kind: 'other'; type: string };
 
@@ -42,6 +45,8 @@ export function readSecurityEvent(set: VerifiedSet): SecurityEvent {
       };
     case VERIFICATION:
       return { kind: 'verification', type, state: quoted(body.state) };
+    case STREAM_UPDATED:
+      return { kind: 'stream-updated', type, status: streamStatusOf(body.status), reason: quoted(body.reason) };
     default:
       return { kind: 'other', type };
   }
@@ -89,6 +94,13 @@ function userOf(value: unknown, path: string): Subject {
     if (err instanceof GtrException) throw setInvalid(err.description);
     throw err;
   }
+}
+
+// SSF 1.0 §8.1.5: `status` is REQUIRED, one of enabled, paused, disabled.
+function streamStatusOf(value: unknown): SsfStreamStatus {
+  const status = SSF_STREAM_STATUSES.find((s) => s === value);
+  if (!status) throw setInvalid(`the stream-updated event's status must be one of: ${SSF_STREAM_STATUSES.join(', ')}`);
+  return status;
 }
 
 /** A short text member of an event, for the log; anything else is not quoted. */

@@ -1,5 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, PrimaryColumn, Unique, UpdateDateColumn } from 'typeorm';
-import { CONNECTION_STRATEGIES, type ConnectionStrategy, type SsfActions } from '@ulo/contracts';
+import { CONNECTION_STRATEGIES, type ConnectionStrategy, type SsfActions, type SsfDelivery } from '@ulo/contracts';
 import { oneOf } from './check-expressions';
 
 /**
@@ -14,6 +14,12 @@ export interface StoredSsfOptions {
   client_id?: string;
   client_secret_sealed?: string;
   actions: SsfActions;
+  /** SSF 1.0 §8.1.1: the stream this service created at the transmitter (`POST …/ssf-stream`), while it exists. */
+  stream_id?: string;
+  /** RFC 8936: "poll" when this service polls the transmitter; absent: it pushes. */
+  delivery?: SsfDelivery;
+  /** RFC 8936 §2: the poll endpoint the transmitter gave the stream (poll delivery only). */
+  poll_endpoint?: string;
 }
 
 /** SPEC §6 `connections`: an identity provider and the trust anchor of its revocation requests. */

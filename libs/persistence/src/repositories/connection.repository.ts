@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import type { StoredSsfOptions } from '../entities/connection.entity';
+import { ConnectionEntity, type StoredSsfOptions } from '../entities/connection.entity';
 import { runSql, sqlRows } from './sql';
 
 /**
@@ -27,5 +27,29 @@ export class ConnectionRepository {
       [id, JSON.stringify(ssf), JSON.stringify(expected)],
     );
     return affected === 1;
+  }
+
+  /**
+   * Records (or, with null, forgets) the SSF stream of a connection's `options.ssf`: its id, and
+   * its poll endpoint under poll delivery; false when the connection has no `ssf`.
+   */
+  async setSsfStream(id: string, stream: { stream_id: string; poll_endpoint?: string } | null): Promise<boolean> {
+    const { affected } = await runSql(
+      this.dataSource.manager,
+      `UPDATE connections SET options = jsonb_set(options, '{ssf}', ((options->'ssf') - 'stream_id' - 'poll_endpoint') || $2::jsonb)
+       WHERE id = $1 AND jsonb_typeof(options->'ssf') = 'object'`,
+      [id, JSON.stringify(stream ?? {})],
+    );
+    return affected > 0;
+  }
+
+  /** SPEC §9, RFC 8936: the connections whose SSF events this service polls for (a stream with a poll endpoint). */
+  async polling(): Promise<ConnectionEntity[]> {
+    return this.dataSource
+      .getRepository(ConnectionEntity)
+      .createQueryBuilder('c')
+      .where(`c.options->'ssf'->>'delivery' = 'poll' AND c.options->'ssf'->>'poll_endpoint' IS NOT NULL`)
+      .orderBy('c.id')
+      .getMany();
   }
 }

@@ -79,4 +79,14 @@ export class LogEventRepository {
     const [row] = await sqlRows<{ data: LogEvent }>(this.dataSource.manager, `SELECT data FROM log_events WHERE log_id = $1`, [logId]);
     return row?.data ?? null;
   }
+
+  /** SPEC §9: the latest `ssf_event_accepted` of a connection for one SSF event type (verification, stream-updated). */
+  async latestSsfEvent(connection: string, eventType: string): Promise<LogEvent | null> {
+    const [row] = await sqlRows<{ data: LogEvent }>(
+      this.dataSource.manager,
+      `SELECT data FROM log_events WHERE connection = $1 AND type = 'ssf_event_accepted' AND data->'details'->>'event_type' = $2 ORDER BY log_id DESC LIMIT 1`,
+      [connection, eventType],
+    );
+    return row?.data ?? null;
+  }
 }

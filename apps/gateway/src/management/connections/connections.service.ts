@@ -121,6 +121,11 @@ export class ConnectionsService {
           }
         : {}),
       actions: given.actions,
+      ...(given.delivery === 'poll' ? { delivery: 'poll' as const } : {}),
+      // The stream created at the transmitter (ssf-stream) stays while the transmitter and the delivery method do.
+      ...(stored?.stream_id !== undefined && stored.issuer === given.issuer && (stored.delivery ?? 'push') === given.delivery
+        ? { stream_id: stored.stream_id, ...(stored.poll_endpoint !== undefined ? { poll_endpoint: stored.poll_endpoint } : {}) }
+        : {}),
     };
     return { ...options, ssf };
   }
