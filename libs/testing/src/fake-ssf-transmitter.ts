@@ -68,7 +68,7 @@ export type TransmitterRoute = (req: ReceivedRequest, res: ServerResponse) => vo
  * subject in the event's own `subject.user`).
  *
  * The stream management endpoints the configuration names (configuration, status, verification)
- * answer 501 until a test or a later part of this file gives them behaviour with `route`.
+ * answer 501 (a transmitter without stream management) unless a test gives them behaviour with `route`.
  */
 export class FakeSsfTransmitter {
   issuer = '';
@@ -254,8 +254,10 @@ export class FakeSsfTransmitter {
     const { PATHS } = FakeSsfTransmitter;
     const streamManagement: string[] = [PATHS.configuration, PATHS.status, PATHS.verification];
     if (streamManagement.includes(path)) {
+      // A test that manages a stream gives each endpoint its behaviour with route(); one that does
+      // not sees the answer of a transmitter without stream management (SSF 1.0 §8 is optional).
       this.requests.push(received);
-      return json(501, { errorCode: 'E0000000', errorSummary: 'stream management is not implemented by this fake yet' });
+      return json(501, { errorCode: 'E0000000', errorSummary: 'this transmitter does not offer stream management' });
     }
     res.statusCode = 404;
     res.end();
