@@ -6,11 +6,12 @@
  * Runs the gateway and the log-streamer as processes (compiled: the npm script builds first)
  * against the PostgreSQL and Kafka of DATABASE_URL / KAFKA_BROKERS, in a database and topic
  * prefix of its own, both removed at the end. BENCH_LOG_EVENTS changes the event count;
- * BENCH_MAX_SECONDS (default 900) bounds the whole run. Progress lines go to stderr, the figures
- * to stdout.
+ * BENCH_MAX_SECONDS (default 900) bounds the whole run; BENCH_CPU_PROFILE=1 records a V8 CPU
+ * profile of the log-streamer from the first event published to the last delivered, summarised
+ * after the rates. Progress lines go to stderr, the figures to stdout.
  */
 import { createServer } from 'node:http';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
@@ -19,6 +20,7 @@ import { LogEventType, Topics, prefixed } from '@ulo/contracts';
 import { buildLogEvent } from '@ulo/messaging';
 import { migrate } from '@ulo/persistence';
 import { intFromEnv, repoRoot, runBench, say, undo } from './bench-run';
+import { readProfile, profilerEnv } from './cpu-profile';
 import { createDatabase, databaseUrl, dropDatabase } from './database';
 import { percentile } from './load';
 import { BenchChild, deleteKafkaArtifacts, freePort, sleep, startNode, stopChild, waitForHttp } from './processes';
@@ -147,13 +149,22 @@ async function main(): Promise<number> {
   const expected = EVENTS + (await count(`SELECT count(*) AS n FROM log_events WHERE type IN ('sapi', 'fapi')`));
 
   const metricsPort = await freePort();
-  const streamer = startNode(root, 'log-streamer', 'apps/log-streamer/src/main', { ...env, LOG_STREAMER_METRICS_PORT: String(metricsPort) }, logDir);
+  const profileDir = process.env.BENCH_CPU_PROFILE === '1' ? join(logDir, 'profiles') : null;
+  if (profileDir) mkdirSync(profileDir);
+  const streamer = startNode(
+    root,
+    'log-streamer',
+    'apps/log-streamer/src/main',
+    { ...env, LOG_STREAMER_METRICS_PORT: String(metricsPort), ...(profileDir ? profilerEnv(root, profileDir, 'log-streamer') : {}) },
+    logDir,
+  );
   children.push(streamer);
   await waitForHttp(`http://127.0.0.1:${metricsPort}/health`, streamer, 60_000);
 
   // Published as the producers would, but not stored: the log-streamer stores every one.
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
+  if (profileDir) writeFileSync(join(profileDir, 'start'), '');
   const started = Date.now();
   const deepLogIds: string[] = [];
   for (let i = 0; i < EVENTS; i += 1000) {
@@ -194,12 +205,17 @@ async function main(): Promise<number> {
     until(() => Promise.resolve(webhook.ids.size), (n) => n >= expected, timeout, 'the webhook'),
     until(onTopic, (n) => n >= expected, timeout, 'the kafka stream'),
   ]);
+  if (profileDir) writeFileSync(join(profileDir, 'stop'), '');
   const kafkaDuplicates = (await onTopic()) - expected;
   await admin.disconnect();
   const rate = (at: number) => `${Math.round(EVENTS / ((at - started) / 1000))} events/s (${((at - started) / 1000).toFixed(1)} s)`;
   print(`persisted by the log-streamer: ${rate(persistedAt)}`);
   print(`delivered to the JSONARRAY webhook: ${rate(webhookAt)}; ${webhook.received() - webhook.ids.size} duplicate(s)`);
   print(`delivered to the kafka stream: ${rate(kafkaAt)}; ${kafkaDuplicates} duplicate(s)`);
+  if (profileDir) {
+    print(`CPU profile of the log-streamer, first event published -> last delivered (${join(profileDir, 'log-streamer.cpuprofile')}):`);
+    for (const line of await readProfile(profileDir, 'log-streamer', 12)) print(`  ${line}`);
+  }
   for (const s of [http, kafkaStream]) {
     const view = await call('GET', `/api/v2/log-streams/${s.id}`);
     print(`  ${view.name}: status ${view.status}, delivered ${view.health.delivered}, lag ${view.health.lag}, failures ${view.health.consecutive_failures}`);
