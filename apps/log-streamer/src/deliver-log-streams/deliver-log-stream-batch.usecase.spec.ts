@@ -63,4 +63,73 @@ describe('DeliverLogStreamBatch', () => {
     expect(failure.retryInMs).toBeGreaterThanOrEqual(500);
     expect(failure.retryInMs).toBeLessThanOrEqual(1000);
   });
+
+  /** A step whose record answers when the test says, with what it says. */
+  function pipelined(recordAnswers: boolean[]) {
+    const order: string[] = [];
+    const releases: (() => void)[] = [];
+    const nextBatch = jest
+      .fn()
+      .mockResolvedValueOnce(dueBatch(['A', 'B']))
+      .mockResolvedValueOnce(dueBatch(['C', 'D']))
+      .mockResolvedValueOnce(dueBatch(['E']));
+    const recordSuccess = jest.fn((_id: string, _owner: string, outcome: { done: string[] }) => {
+      const held = recordAnswers.shift() ?? true;
+      order.push(`record ${outcome.done.join('')} starts`);
+      return new Promise<boolean>((resolve) =>
+        releases.push(() => {
+          order.push(`record ${outcome.done.join('')} ends`);
+          resolve(held);
+        }),
+      );
+    });
+    const repository = {
+      load: jest.fn(() => Promise.resolve(streamRow(0))),
+      nextBatch,
+      recordSuccess,
+      recordFailure: jest.fn(),
+    } as unknown as LogStreamDeliveryRepository;
+    const deliver = jest.fn((_stream: unknown, envelopes: { log_id: string }[]) => {
+      order.push(`deliver ${envelopes.map((e) => e.log_id).join('')}`);
+      return Promise.resolve(envelopes.length);
+    });
+    const sinks = { of: () => ({ deliver }) } as unknown as LogSinks;
+    const step = new DeliverLogStreamBatch(config, repository, sinks, new LogStreamerMetrics(() => Promise.resolve([])));
+    const lease: StreamLease = { streamId: 'lst_1', owner: 'me', renewedAt: Date.now() };
+    const release = () => releases.shift()?.();
+    return { step, lease, order, release, recordSuccess, nextBatch };
+  }
+
+  it('delivers the next step while the last one is recorded, and records in delivery order', async () => {
+    const { step, lease, order, release, recordSuccess, nextBatch } = pipelined([true, true]);
+    expect(await step.execute(lease)).toEqual({ next: 'run', waitMs: 0 });
+    // The second step delivers although the first record has not ended ...
+    const second = step.execute(lease);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['deliver AB', 'record AB starts', 'deliver CD']);
+    // ... and records only after it.
+    expect(recordSuccess).toHaveBeenCalledTimes(1);
+    release();
+    expect(await second).toEqual({ next: 'run', waitMs: 0 });
+    expect(order).toEqual(['deliver AB', 'record AB starts', 'deliver CD', 'record AB ends', 'record CD starts']);
+    // The read ahead of the second step left out what the second record removes; no read ahead extends the lease.
+    expect(nextBatch.mock.calls[2][2].inFlight).toEqual(['C', 'D']);
+    expect(nextBatch.mock.calls.map((c) => c[3])).toEqual([config.logStreams.leaseMs + 15000 + 5000, null, null]);
+    release();
+    expect(await step.settle(lease)).toBe(true);
+    expect(lease.recording).toBeUndefined();
+  });
+
+  it('stops when the record under way finds the lease lost, and records nothing after it', async () => {
+    const { step, lease, order, release, recordSuccess } = pipelined([false]);
+    await step.execute(lease);
+    const second = step.execute(lease);
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    expect(await second).toEqual({ next: 'stop', reason: 'lease lost during delivery' });
+    // What the second step delivered is delivered again by the next owner: at least once, never skipped.
+    expect(order).toEqual(['deliver AB', 'record AB starts', 'deliver CD', 'record AB ends']);
+    expect(recordSuccess).toHaveBeenCalledTimes(1);
+    expect(lease.prefetched).toBeUndefined();
+  });
 });

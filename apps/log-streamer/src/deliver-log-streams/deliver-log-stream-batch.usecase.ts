@@ -13,10 +13,20 @@ export interface StreamLease {
   renewedAt: number;
   /** What the next step works on, read while the last step recorded its delivery. */
   prefetched?: StreamRead;
+  /**
+   * The last step's delivery being recorded while the next step delivers: settled before the next
+   * step records anything or stops, so that the queue shrinks in delivery order.
+   */
+  recording?: Promise<Recorded>;
 }
+
+/** How recording a delivery ended: whether this owner still held the lease, or what failed. */
+type Recorded = { held: boolean; error?: undefined } | { held: false; error: Error };
 
 /** What the stream's loop does next: run again after `waitMs`, or stop driving the stream. */
 export type DeliveryStep = { next: 'run'; waitMs: number } | { next: 'stop'; reason: string };
+
+const LEASE_LOST: DeliveryStep = { next: 'stop', reason: 'lease lost during delivery' };
 
 /** The stream as this owner holds it (null: lease lost or stream deleted) and its next batch. */
 interface StreamRead {
@@ -29,9 +39,10 @@ interface StreamRead {
  * (`LOG_STREAM_BATCH_SIZE` events) or its oldest event has waited `LOG_STREAM_BATCH_WINDOW_MS`,
  * take up to `LOG_STREAM_BATCHES_PER_STEP` batches, deliver them in order, then remove what was
  * delivered from the queue. While a delivery is being recorded, the next step's batch is read
- * (without the events being removed), so a busy stream spends one database round trip per step
- * besides its deliveries. At least once: a crash after delivering and before removing
- * delivers the batch again. A failure keeps the batch queued, schedules a retry with backoff, and
+ * (without the events being removed) and delivered: a busy stream's deliveries do not wait for
+ * the database, and a step records its delivery only once the step before it has recorded its
+ * own. At least once: a crash after delivering and before removing delivers the batch again, and
+ * so does a lost lease (the next owner delivers what this one could not record). A failure keeps the batch queued, schedules a retry with backoff, and
  * after `LOG_STREAM_MAX_FAILURES` in a row suspends the stream.
  */
 @Injectable()
@@ -47,18 +58,26 @@ export class DeliverLogStreamBatch {
 
   async execute(lease: StreamLease): Promise<DeliveryStep> {
     const { pollIntervalMs, leaseMs } = this.config.logStreams;
-    const { stream, batch } = lease.prefetched ?? (await this.read(lease, []));
+    let read = lease.prefetched;
     lease.prefetched = undefined;
-    if (!stream) return { next: 'stop', reason: 'lease lost or stream deleted' };
+    if (!read) {
+      if (!(await this.settle(lease))) return LEASE_LOST;
+      read = await this.read(lease, []);
+    }
+    const { stream, batch } = read;
+    // Whatever this step does not deliver, the last step's recording is settled before it returns.
+    const idle = async (step: DeliveryStep): Promise<DeliveryStep> => ((await this.settle(lease)) ? step : LEASE_LOST);
+    if (!stream) return idle({ next: 'stop', reason: 'lease lost or stream deleted' });
     if (stream.status !== 'active') {
+      if (!(await this.settle(lease))) return LEASE_LOST;
       await this.streams.release(stream.id, lease.owner);
       return { next: 'stop', reason: `stream is ${stream.status}` };
     }
     const renewBy = Math.max(50, leaseMs / 3);
-    if (stream.waitMs > 0) return { next: 'run', waitMs: Math.min(stream.waitMs, renewBy) };
-    if (batch.logIds.length === 0) return { next: 'run', waitMs: pollIntervalMs };
-    if (batch.leasedStatus === undefined) return { next: 'run', waitMs: Math.min(batch.dueInMs, pollIntervalMs) };
-    if (batch.leasedStatus !== 'active') return { next: 'run', waitMs: 0 };
+    if (stream.waitMs > 0) return idle({ next: 'run', waitMs: Math.min(stream.waitMs, renewBy) });
+    if (batch.logIds.length === 0) return idle({ next: 'run', waitMs: pollIntervalMs });
+    if (batch.leasedStatus === undefined) return idle({ next: 'run', waitMs: Math.min(batch.dueInMs, pollIntervalMs) });
+    if (batch.leasedStatus !== 'active') return idle({ next: 'run', waitMs: 0 });
     lease.renewedAt = Date.now();
 
     const envelopes = batch.envelopes;
@@ -70,25 +89,66 @@ export class DeliverLogStreamBatch {
     try {
       delivered = envelopes.length > 0 ? await this.sinks.of(stream.type).deliver(stream, envelopes, Date.now() + this.budgetMs()) : 0;
     } catch (err) {
-      if (!(err instanceof LogSinkException)) throw err;
+      if (!(err instanceof LogSinkException)) {
+        await this.settle(lease).catch(() => undefined);
+        throw err;
+      }
       this.observe(stream.type, started);
+      if (!(await this.settle(lease))) return LEASE_LOST;
       return this.failed(lease, stream.consecutiveFailures, envelopes.map((e) => e.log_id), err);
     }
     this.observe(stream.type, started);
     const sent = envelopes.slice(0, delivered).map((e) => e.log_id);
     const done = [...sent, ...gone];
-    // Only a whole delivery reads ahead: a partial one (the deadline passed) starts again from the queue.
-    const whole = delivered === envelopes.length;
-    const [recorded, next] = await Promise.all([
-      this.streams.recordSuccess(stream.id, lease.owner, { delivered: sent, done }, leaseMs),
-      whole ? this.read(lease, done) : undefined,
-    ]);
-    if (!recorded) return { next: 'stop', reason: 'lease lost during delivery' };
-    lease.renewedAt = Date.now();
-    // Read before this success was recorded: the stream is healthy now, whatever failures it had.
-    lease.prefetched = next?.stream ? { ...next, stream: { ...next.stream, consecutiveFailures: 0 } } : next;
+    // The queue shrinks in order: the step before records first.
+    if (!(await this.settle(lease))) return LEASE_LOST;
     this.metrics.delivered.inc({ stream_id: stream.id }, delivered);
+    // Only a whole delivery reads ahead: a partial one (the deadline passed) starts again from the
+    // queue once its success is recorded. A read ahead extends no lease: this record does, past
+    // the delivery of what was read.
+    const whole = delivered === envelopes.length;
+    const leaseForMs = whole ? this.deliveryLeaseMs() : leaseMs;
+    const recording = this.streams.recordSuccess(stream.id, lease.owner, { delivered: sent, done }, leaseForMs).then(
+      (held): Recorded => {
+        if (held) lease.renewedAt = Date.now();
+        return { held };
+      },
+      (error: unknown): Recorded => ({ held: false, error: error instanceof Error ? error : new Error(String(error)) }),
+    );
+    if (!whole) {
+      lease.recording = recording;
+      return (await this.settle(lease)) ? { next: 'run', waitMs: 0 } : LEASE_LOST;
+    }
+    let next: StreamRead;
+    try {
+      next = await this.read(lease, done, false);
+    } catch (err) {
+      lease.recording = recording;
+      await this.settle(lease).catch(() => undefined);
+      throw err;
+    }
+    lease.recording = recording;
+    // Read before this success was recorded: the stream is healthy once it is, whatever failures it had.
+    lease.prefetched = next.stream ? { ...next, stream: { ...next.stream, consecutiveFailures: 0 } } : next;
     return { next: 'run', waitMs: 0 };
+  }
+
+  /**
+   * Waits for the last step's delivery to be recorded: true if this owner still holds the lease
+   * (or nothing was being recorded); a failure to record is thrown, and the next step reads the
+   * queue afresh (what could not be recorded is delivered again).
+   */
+  async settle(lease: StreamLease): Promise<boolean> {
+    const recording = lease.recording;
+    if (!recording) return true;
+    const outcome = await recording;
+    if (lease.recording === recording) lease.recording = undefined;
+    if (outcome.error !== undefined) {
+      lease.prefetched = undefined;
+      throw outcome.error;
+    }
+    if (!outcome.held) lease.prefetched = undefined;
+    return outcome.held;
   }
 
   /**
@@ -96,21 +156,27 @@ export class DeliverLogStreamBatch {
    * next batch without the events of `inFlight` (being removed from the queue meanwhile). A due
    * batch extends the lease past its delivery: at most one request past the budget, then its timeout.
    */
-  private async read(lease: StreamLease, inFlight: string[]): Promise<StreamRead> {
+  private async read(lease: StreamLease, inFlight: string[], extend = true): Promise<StreamRead> {
     const { batchSize, batchesPerStep, batchWindowMs, leaseMs } = this.config.logStreams;
-    // Renew when a third of the lease is gone, so a live owner never loses it between steps.
-    const renew = Date.now() - lease.renewedAt > leaseMs / 3;
+    // Renew when a third of the lease is gone, so a live owner never loses it between steps (a
+    // read ahead leaves that to the record it runs beside).
+    const renew = extend && Date.now() - lease.renewedAt > leaseMs / 3;
     const [stream, batch] = await Promise.all([
       this.streams.load(lease.streamId, lease.owner, renew ? leaseMs : null),
       this.streams.nextBatch(
         lease.streamId,
         lease.owner,
         { batchSize, limit: batchSize * batchesPerStep, windowMs: batchWindowMs, inFlight },
-        leaseMs + this.budgetMs() + this.config.security.outboundTimeoutMs,
+        extend ? this.deliveryLeaseMs() : null,
       ),
     ]);
     if (renew && stream) lease.renewedAt = Date.now();
     return { stream, batch };
+  }
+
+  /** A lease that outlasts a step's delivery: at most one request past the budget, then its timeout. */
+  private deliveryLeaseMs(): number {
+    return this.config.logStreams.leaseMs + this.budgetMs() + this.config.security.outboundTimeoutMs;
   }
 
   /** How long one step's deliveries may start requests. */

@@ -111,28 +111,35 @@ export class LogStreamDeliveryRepository {
    * themselves are read only once they are due (the queue holds `batchSize`, or its oldest event
    * has waited `windowMs`): a stream polling a filling batch does not read and parse it again on
    * every poll. Due events also extend this owner's lease by `leaseForMs`, in the same statement,
-   * so that the lease outlasts the delivery.
+   * so that the lease outlasts the delivery. With `leaseForMs` null (a read ahead, while the last
+   * delivery is being recorded: that record extends the lease) the stream's row is only read, so
+   * the read does not wait for the record's lock on it.
    */
-  async nextBatch(streamId: string, owner: string, take: BatchTake, leaseForMs: number): Promise<QueuedBatch> {
+  async nextBatch(streamId: string, owner: string, take: BatchTake, leaseForMs: number | null): Promise<QueuedBatch> {
+    const leased =
+      leaseForMs === null
+        ? `SELECT status FROM log_streams
+           WHERE id = $1 AND lease_owner = $4 AND EXISTS (SELECT 1 FROM batch WHERE full_batch OR due_in_ms <= 0))`
+        : `UPDATE log_streams SET lease_until = now() + ${ms('$7')}
+           WHERE id = $1 AND lease_owner = $4 AND EXISTS (SELECT 1 FROM batch WHERE full_batch OR due_in_ms <= 0)
+           RETURNING status)`;
     const rows = await sqlRows<{ log_id: string; data: string | null; due_in_ms: number; leased: boolean; status: LogStreamStatus | null }>(
       this.dataSource.manager,
       `WITH queued AS (
          SELECT log_id, enqueued_at FROM log_stream_queue
-         WHERE stream_id = $1 AND NOT (log_id = ANY ($7::text[]))
-         ORDER BY log_id LIMIT $6),
+         WHERE stream_id = $1 AND NOT (log_id = ANY ($6::text[]))
+         ORDER BY log_id LIMIT $5),
        batch AS (
          SELECT count(*) >= $2 AS full_batch,
                 CEIL(EXTRACT(EPOCH FROM (min(enqueued_at) + ${ms('$3')} - now())) * 1000)::int AS due_in_ms
          FROM queued),
        leased AS (
-         UPDATE log_streams SET lease_until = now() + ${ms('$5')}
-         WHERE id = $1 AND lease_owner = $4 AND EXISTS (SELECT 1 FROM batch WHERE full_batch OR due_in_ms <= 0)
-         RETURNING status)
+         ${leased}
        SELECT q.log_id, e.data::text AS data, b.due_in_ms, (b.full_batch OR b.due_in_ms <= 0) AS leased, (SELECT status FROM leased) AS status
        FROM queued q CROSS JOIN batch b
        LEFT JOIN log_events e ON (b.full_batch OR b.due_in_ms <= 0) AND e.log_id = q.log_id
        ORDER BY q.log_id`,
-      [streamId, take.batchSize, take.windowMs, owner, leaseForMs, take.limit, take.inFlight],
+      [streamId, take.batchSize, take.windowMs, owner, take.limit, take.inFlight, ...(leaseForMs === null ? [] : [leaseForMs])],
     );
     return {
       logIds: rows.map((r) => r.log_id),
@@ -145,7 +152,8 @@ export class LogStreamDeliveryRepository {
   /**
    * `done` was delivered (or can never be): it leaves the queue, the stream is healthy. False if
    * the lease was lost meanwhile; the new owner delivers the batch again. One statement: the
-   * queue rows go only if the stream's row was updated (this owner still holds the lease).
+   * queue rows go only if the stream's row was updated (this owner still holds the lease). The
+   * lease is extended by `leaseMs`: past the next delivery, when one is under way.
    */
   async recordSuccess(streamId: string, owner: string, outcome: DeliveredBatch, leaseMs: number): Promise<boolean> {
     const { done, delivered } = outcome;

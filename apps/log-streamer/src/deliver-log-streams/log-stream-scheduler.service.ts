@@ -92,6 +92,8 @@ export class LogStreamScheduler implements OnApplicationBootstrap, BeforeApplica
       }
       if (waitMs > 0) await this.sleep(waitMs);
     }
+    // Stopping: the last delivery is recorded before the lease is released (or it is delivered again).
+    await this.deliverBatch.settle(lease).catch((err: Error) => this.log.warn(`log stream ${lease.streamId}: ${err.message}`));
   }
 
   /** A timer that shutdown cuts short. */
