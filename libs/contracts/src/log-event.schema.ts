@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dateTimeString } from './date-time';
 import { LogEventType, logEventTypes } from './log-event';
 
 const types = Object.keys(logEventTypes) as [LogEventType, ...LogEventType[]];
@@ -14,7 +15,7 @@ export const LOG_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 export const logEventSchema = z
   .object({
     log_id: z.string().regex(LOG_ID_PATTERN, 'log_id must be a ULID'),
-    date: z.string().datetime({ offset: true }),
+    date: dateTimeString({ offset: true }),
     type: z.enum(types),
     description: z.string(),
     connection: nullableText,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dateTimeString } from './date-time';
 import { LOGOUT_REQUEST_INITIATORS } from './initiators';
 
 /** What to revoke: everything of the users, one item, or nothing of that kind. */
@@ -15,7 +16,7 @@ export const logoutRequestedSchema = z.object({
   connection: z.object({ id: z.string(), name: z.string() }).nullable(),
   sessions: scopeSchema,
   refreshTokens: scopeSchema,
-  acceptedAt: z.string().datetime(),
+  acceptedAt: dateTimeString(),
 });
 
 export type LogoutRequested = z.infer<typeof logoutRequestedSchema>;
