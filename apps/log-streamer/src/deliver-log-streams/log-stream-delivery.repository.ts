@@ -110,7 +110,8 @@ export class LogStreamDeliveryRepository {
    * The next events the stream has to deliver (at most `limit`), oldest log_id first. The events
    * themselves are read only once they are due (the queue holds `batchSize`, or its oldest event
    * has waited `windowMs`): a stream polling a filling batch does not read and parse it again on
-   * every poll. Due events also extend this owner's lease by `leaseForMs`, in the same statement,
+   * every poll. The head of the queue comes through the primary key in order, however stale the
+   * statistics (log_stream_queue_head). Due events also extend this owner's lease by `leaseForMs`, in the same statement,
    * so that the lease outlasts the delivery. With `leaseForMs` null (a read ahead, while the last
    * delivery is being recorded: that record extends the lease) the stream's row is only read, so
    * the read does not wait for the record's lock on it.
@@ -125,10 +126,7 @@ export class LogStreamDeliveryRepository {
            RETURNING status)`;
     const rows = await sqlRows<{ log_id: string; data: string | null; due_in_ms: number; leased: boolean; status: LogStreamStatus | null }>(
       this.dataSource.manager,
-      `WITH queued AS (
-         SELECT log_id, enqueued_at FROM log_stream_queue
-         WHERE stream_id = $1 AND NOT (log_id = ANY ($6::text[]))
-         ORDER BY log_id LIMIT $5),
+      `WITH queued AS (SELECT log_id, enqueued_at FROM log_stream_queue_head($1, $6::text[], $5)),
        batch AS (
          SELECT count(*) >= $2 AS full_batch,
                 CEIL(EXTRACT(EPOCH FROM (min(enqueued_at) + ${ms('$3')} - now())) * 1000)::int AS due_in_ms
@@ -137,7 +135,10 @@ export class LogStreamDeliveryRepository {
          ${leased}
        SELECT q.log_id, e.data::text AS data, b.due_in_ms, (b.full_batch OR b.due_in_ms <= 0) AS leased, (SELECT status FROM leased) AS status
        FROM queued q CROSS JOIN batch b
-       LEFT JOIN log_events e ON (b.full_batch OR b.due_in_ms <= 0) AND e.log_id = q.log_id
+       -- One primary-key probe per queued event (LIMIT keeps the planner from a hash join that would
+       -- read the whole store for a few hundred events when its statistics are stale).
+       LEFT JOIN LATERAL (
+         SELECT e.data FROM log_events e WHERE (b.full_batch OR b.due_in_ms <= 0) AND e.log_id = q.log_id LIMIT 1) e ON true
        ORDER BY q.log_id`,
       [streamId, take.batchSize, take.windowMs, owner, take.limit, take.inFlight, ...(leaseForMs === null ? [] : [leaseForMs])],
     );

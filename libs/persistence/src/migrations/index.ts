@@ -12,6 +12,7 @@ import { LogEventsPartitionedByDay1764950400000 } from './1764950400000-log-even
 import { RetentionIndexes1765036800000 } from './1765036800000-retention-indexes';
 import { BackchannelKindsAndAlgorithms1765123200000 } from './1765123200000-backchannel-kinds-and-algorithms';
 import { LogoutRequestTimeline1765209600000 } from './1765209600000-logout-request-timeline';
+import { LogStreamQueueHead1765296000000 } from './1765296000000-log-stream-queue-head';
 
 /** In order. A landed migration is never edited; a change is a new file. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   RetentionIndexes1765036800000,
   BackchannelKindsAndAlgorithms1765123200000,
   LogoutRequestTimeline1765209600000,
+  LogStreamQueueHead1765296000000,
 ];
