@@ -10,10 +10,10 @@
  * profile of the log-streamer from the first event published to the last delivered, summarised
  * after the rates. Progress lines go to stderr, the figures to stdout.
  */
-import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { LogEventType, Topics, prefixed } from '@ulo/contracts';
@@ -43,32 +43,41 @@ function typeOf(n: number): LogEventType {
   return 'srrt';
 }
 
-/** The webhook: counts the envelopes of each JSONARRAY request. */
-async function startWebhook(): Promise<{ url: string; ids: Set<string>; received: () => number; close: () => Promise<void> }> {
-  const ids = new Set<string>();
-  let received = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      for (const e of JSON.parse(Buffer.concat(chunks).toString('utf8')) as { log_id: string }[]) {
-        ids.add(e.log_id);
-        received++;
-      }
-      res.end();
+/** What the webhook has counted: distinct envelopes and all envelopes received. */
+interface WebhookCount {
+  distinct: number;
+  received: number;
+}
+
+/** The webhook (log-webhook.worker), in a thread of its own. */
+async function startWebhook(): Promise<{ url: string; count: () => Promise<WebhookCount>; close: () => Promise<void> }> {
+  const worker = new Worker(join(__dirname, 'log-webhook.worker.js'));
+  const next = (kind: string) =>
+    new Promise<Record<string, number>>((resolve, reject) => {
+      const onMessage = (m: { kind: string } & Record<string, number>) => {
+        if (m.kind !== kind) return;
+        worker.off('message', onMessage);
+        worker.off('error', reject);
+        resolve(m);
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
     });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
+  const { port } = await next('listening');
   return {
     url: `http://127.0.0.1:${port}/logs`,
-    ids,
-    received: () => received,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    count: async () => {
+      const answer = next('count');
+      worker.postMessage({ kind: 'count' });
+      const { distinct, received } = await answer;
+      return { distinct, received };
+    },
+    close: async () => {
+      const closed = next('closed');
+      worker.postMessage({ kind: 'close' });
+      await closed;
+      await worker.terminate();
+    },
   };
 }
 
@@ -210,7 +219,7 @@ async function main(): Promise<number> {
   const stored = async () => ((await reported()) >= expected ? count('SELECT count(*) AS n FROM log_events') : 0);
   const [persistedAt, webhookAt, kafkaAt] = await Promise.all([
     until(stored, (n) => n >= expected, timeout, 'the store'),
-    until(() => Promise.resolve(webhook.ids.size), (n) => n >= expected, timeout, 'the webhook'),
+    until(async () => (await webhook.count()).distinct, (n) => n >= expected, timeout, 'the webhook'),
     until(onTopic, (n) => n >= expected, timeout, 'the kafka stream'),
   ]);
   if (profileDir) writeFileSync(join(profileDir, 'stop'), '');
@@ -218,7 +227,8 @@ async function main(): Promise<number> {
   await admin.disconnect();
   const rate = (at: number) => `${Math.round(EVENTS / ((at - started) / 1000))} events/s (${((at - started) / 1000).toFixed(1)} s)`;
   print(`persisted by the log-streamer: ${rate(persistedAt)}`);
-  print(`delivered to the JSONARRAY webhook: ${rate(webhookAt)}; ${webhook.received() - webhook.ids.size} duplicate(s)`);
+  const hooked = await webhook.count();
+  print(`delivered to the JSONARRAY webhook: ${rate(webhookAt)}; ${hooked.received - hooked.distinct} duplicate(s)`);
   print(`delivered to the kafka stream: ${rate(kafkaAt)}; ${kafkaDuplicates} duplicate(s)`);
   if (profileDir) {
     print(`CPU profile of the log-streamer, first event published -> last delivered (${join(profileDir, 'log-streamer.cpuprofile')}):`);
