@@ -1,14 +1,9 @@
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { createPrivateKey, randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, JWK, KeyLike, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
 import { generate as selfSigned } from 'selfsigned';
-
-export interface SigningKey {
-  kid: string;
-  privateKey: KeyLike;
-  publicJwk: JWK;
-}
+import { KeyRing, type SigningKey } from './key-ring';
 
 export interface RevocationTokenOptions {
   audience: string;
@@ -20,10 +15,6 @@ export interface RevocationTokenOptions {
   omitKid?: boolean;
 }
 
-export async function newSigningKey(kid = randomUUID()): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-  return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
-}
 
 /**
  * A stand-in for Okta on loopback: OIDC discovery and a JWKS, and revocation JWTs signed the way
@@ -34,12 +25,12 @@ export class FakeIdp {
   issuer = '';
   readonly clientId = `0oa${randomUUID().replace(/-/g, '').slice(0, 17)}`;
   jwksFetches = 0;
-  private keys: SigningKey[] = [];
   private server: Server | null = null;
 
+  private constructor(private readonly keys: KeyRing) {}
+
   static async start(): Promise<FakeIdp> {
-    const idp = new FakeIdp();
-    idp.keys.push(await newSigningKey());
+    const idp = new FakeIdp(await KeyRing.create());
     idp.server = createServer((req, res) => {
       if (req.url === '/.well-known/openid-configuration') {
         res.setHeader('content-type', 'application/json');
@@ -47,7 +38,7 @@ export class FakeIdp {
       } else if (req.url === '/oauth2/v1/keys') {
         idp.jwksFetches++;
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ keys: idp.keys.map((k) => k.publicJwk) }));
+        res.end(JSON.stringify(idp.keys.jwks()));
       } else {
         res.statusCode = 404;
         res.end();
@@ -59,14 +50,12 @@ export class FakeIdp {
   }
 
   get currentKey(): SigningKey {
-    return this.keys[this.keys.length - 1];
+    return this.keys.current;
   }
 
   /** Key rotation at the IdP: a new kid is published and used from now on. */
-  async rotate(): Promise<SigningKey> {
-    const key = await newSigningKey();
-    this.keys.push(key);
-    return key;
+  rotate(): Promise<SigningKey> {
+    return this.keys.rotate();
   }
 
   async sign(options: RevocationTokenOptions): Promise<string> {

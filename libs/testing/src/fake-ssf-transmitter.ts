@@ -2,7 +2,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo, Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { base64url, SignJWT } from 'jose';
-import { newSigningKey, type SigningKey } from './fake-idp';
+import { KeyRing, type SigningKey } from './key-ring';
 
 /** The event types an SSF transmitter such as Okta sends (CAEP 1.0, SSF 1.0). */
 export const CAEP_SESSION_REVOKED = 'https://schemas.openid.net/secevent/caep/event-type/session-revoked';
@@ -76,11 +76,12 @@ export class FakeSsfTransmitter {
   jwksFetches = 0;
   /** Every request its routes (not the configuration or the keys) received, in order. */
   readonly requests: ReceivedRequest[] = [];
-  private keys: SigningKey[] = [];
   private overrides: Record<string, unknown> = {};
   private readonly routes = new Map<string, TransmitterRoute>();
   private readonly sockets = new Set<Socket>();
   private server: Server | null = null;
+
+  private constructor(private readonly keys: KeyRing) {}
 
   /** Okta's paths for what its configuration names. */
   static readonly PATHS = {
@@ -91,8 +92,7 @@ export class FakeSsfTransmitter {
   } as const;
 
   static async start(): Promise<FakeSsfTransmitter> {
-    const t = new FakeSsfTransmitter();
-    t.keys.push(await newSigningKey());
+    const t = new FakeSsfTransmitter(await KeyRing.create());
     t.server = createServer((req, res) => void t.handle(req, res));
     t.server.on('connection', (socket: Socket) => {
       t.sockets.add(socket);
@@ -135,14 +135,12 @@ export class FakeSsfTransmitter {
   }
 
   get currentKey(): SigningKey {
-    return this.keys[this.keys.length - 1];
+    return this.keys.current;
   }
 
   /** Key rotation at the transmitter: a new kid is published and used from now on. */
-  async rotate(): Promise<SigningKey> {
-    const key = await newSigningKey();
-    this.keys.push(key);
-    return key;
+  rotate(): Promise<SigningKey> {
+    return this.keys.rotate();
   }
 
   /** A SET of exactly `claims`, signed as `options` say (RFC 8417). */
@@ -240,7 +238,7 @@ export class FakeSsfTransmitter {
     }
     if (req.method === 'GET' && path === FakeSsfTransmitter.PATHS.jwks) {
       this.jwksFetches++;
-      return json(200, { keys: this.keys.map((k) => k.publicJwk) });
+      return json(200, this.keys.jwks());
     }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
