@@ -155,6 +155,20 @@ function sampleOf(r: Rejection, now: number): Record<string, unknown> {
 }
 
 /**
+ * The members of a rejection's log event that say where it came from (the connection named, the
+ * caller's address, User-Agent and Host), each a caller's text capped: the same for every endpoint.
+ */
+export function rejectionSource(r: Rejection): Pick<LogEventInput, 'connection' | 'connection_id' | 'ip' | 'user_agent' | 'hostname'> {
+  return {
+    connection: callerText(r.connectionName, 128),
+    connection_id: r.connection?.id ?? null,
+    ip: r.origin.ip ?? null,
+    user_agent: callerText(r.origin.user_agent, 256),
+    hostname: callerText(r.origin.hostname, 256),
+  };
+}
+
+/**
  * Text a caller chose, made storable: control characters (PostgreSQL refuses NUL in text and jsonb)
  * and lone surrogates replaced, and cut to `max` characters.
  */

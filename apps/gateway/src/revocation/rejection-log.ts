@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap }
 import { APP_CONFIG, GatewayConfig } from '@ulo/config';
 import { LogEventRecorder, OutboxRelay } from '@ulo/messaging';
 import { GtrException } from './gtr.exception';
-import { RejectionBudget, callerText, type Rejection } from './rejection-budget';
+import { RejectionBudget, callerText, rejectionSource, type Rejection } from './rejection-budget';
 import { RevocationAttempt } from './revocation-attempt';
 
 /**
@@ -21,11 +21,7 @@ export class RejectionLog implements OnApplicationBootstrap, BeforeApplicationSh
       single: (r) => ({
         type: 'universal_logout_failed',
         description: callerText(r.description, 1024) ?? '',
-        connection: callerText(r.connectionName, 128),
-        connection_id: r.connection?.id ?? null,
-        ip: r.origin.ip ?? null,
-        user_agent: callerText(r.origin.user_agent, 256),
-        hostname: callerText(r.origin.hostname, 256),
+        ...rejectionSource(r),
         details: {
           error: r.error,
           error_description: callerText(r.description, 1024),

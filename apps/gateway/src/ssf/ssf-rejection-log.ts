@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, GatewayConfig } from '@ulo/config';
 import { LogEventRecorder, OutboxRelay } from '@ulo/messaging';
-import { RejectionBudget, callerText, type Rejection } from '../revocation/rejection-budget';
+import { RejectionBudget, callerText, rejectionSource, type Rejection } from '../revocation/rejection-budget';
 import { SetDelivery } from './set-delivery';
 import { SsfException } from './ssf.exception';
 
@@ -27,11 +27,7 @@ export class SsfRejectionLog implements OnApplicationBootstrap, BeforeApplicatio
       single: (r) => ({
         type: 'ssf_event_rejected',
         description: callerText(`Security Event Token rejected: ${r.description}`, 1024) ?? '',
-        connection: callerText(r.connectionName, 128),
-        connection_id: r.connection?.id ?? null,
-        ip: r.origin.ip ?? null,
-        user_agent: callerText(r.origin.user_agent, 256),
-        hostname: callerText(r.origin.hostname, 256),
+        ...rejectionSource(r),
         details: {
           err: r.error,
           reason: callerText(r.description, 1024),
