@@ -50,20 +50,18 @@ export function capText(text: string | null | undefined, max: number): string | 
 function cappedDetails(details: Record<string, unknown> | undefined): Record<string, unknown> {
   if (!details) return {};
   // Most details hold nothing PostgreSQL refuses: JSON.stringify writes NUL and lone surrogates as
-  // the escapes below (a pair is written as itself), so text without them is stored as it is. The
-  // replacer below costs several times a plain serialisation, on every event.
+  // the escapes ESCAPED_UNSTORABLE finds (a pair is written as itself). The replacer, which costs
+  // several times a plain serialisation, runs only when they are there.
   const plain = JSON.stringify(details);
-  if (!ESCAPED_UNSTORABLE.test(plain)) {
-    const bytes = Buffer.byteLength(plain);
-    return bytes <= MAX_LOG_DETAILS_BYTES ? (JSON.parse(plain) as Record<string, unknown>) : { truncated: true, original_bytes: bytes };
-  }
-  const json = JSON.stringify(details, function (this: unknown, _key: string, value: unknown) {
-    if (typeof value === 'string') return value.replace(UNSTORABLE, '\ufffd');
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-    const keys = Object.keys(value);
-    if (!keys.some((k) => HAS_UNSTORABLE.test(k))) return value;
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(UNSTORABLE, '\ufffd'), v as unknown]));
-  });
+  const json = !ESCAPED_UNSTORABLE.test(plain)
+    ? plain
+    : JSON.stringify(details, function (this: unknown, _key: string, value: unknown) {
+        if (typeof value === 'string') return value.replace(UNSTORABLE, '\ufffd');
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+        const keys = Object.keys(value);
+        if (!keys.some((k) => HAS_UNSTORABLE.test(k))) return value;
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(UNSTORABLE, '\ufffd'), v as unknown]));
+      });
   const bytes = Buffer.byteLength(json);
   return bytes <= MAX_LOG_DETAILS_BYTES ? (JSON.parse(json) as Record<string, unknown>) : { truncated: true, original_bytes: bytes };
 }
