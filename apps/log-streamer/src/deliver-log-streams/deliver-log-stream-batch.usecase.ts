@@ -65,19 +65,20 @@ export class DeliverLogStreamBatch {
       read = await this.read(lease, []);
     }
     const { stream, batch } = read;
-    // Whatever this step does not deliver, the last step's recording is settled before it returns.
-    const idle = async (step: DeliveryStep): Promise<DeliveryStep> => ((await this.settle(lease)) ? step : LEASE_LOST);
-    if (!stream) return idle({ next: 'stop', reason: 'lease lost or stream deleted' });
+    const deliverable =
+      stream?.status === 'active' && stream.waitMs <= 0 && batch.logIds.length > 0 && batch.leasedStatus === 'active';
+    // A step that delivers nothing settles the last step's recording before it returns.
+    if (!deliverable && !(await this.settle(lease))) return LEASE_LOST;
+    if (!stream) return { next: 'stop', reason: 'lease lost or stream deleted' };
     if (stream.status !== 'active') {
-      if (!(await this.settle(lease))) return LEASE_LOST;
       await this.streams.release(stream.id, lease.owner);
       return { next: 'stop', reason: `stream is ${stream.status}` };
     }
     const renewBy = Math.max(50, leaseMs / 3);
-    if (stream.waitMs > 0) return idle({ next: 'run', waitMs: Math.min(stream.waitMs, renewBy) });
-    if (batch.logIds.length === 0) return idle({ next: 'run', waitMs: pollIntervalMs });
-    if (batch.leasedStatus === undefined) return idle({ next: 'run', waitMs: Math.min(batch.dueInMs, pollIntervalMs) });
-    if (batch.leasedStatus !== 'active') return idle({ next: 'run', waitMs: 0 });
+    if (stream.waitMs > 0) return { next: 'run', waitMs: Math.min(stream.waitMs, renewBy) };
+    if (batch.logIds.length === 0) return { next: 'run', waitMs: pollIntervalMs };
+    if (batch.leasedStatus === undefined) return { next: 'run', waitMs: Math.min(batch.dueInMs, pollIntervalMs) };
+    if (batch.leasedStatus !== 'active') return { next: 'run', waitMs: 0 };
     lease.renewedAt = Date.now();
 
     const envelopes = batch.envelopes;
@@ -123,8 +124,8 @@ export class DeliverLogStreamBatch {
     try {
       next = await this.read(lease, done, false);
     } catch (err) {
-      lease.recording = recording;
-      await this.settle(lease).catch(() => undefined);
+      // The record still ends before this step does (a failure of its own is left to the next read).
+      await recording;
       throw err;
     }
     lease.recording = recording;
