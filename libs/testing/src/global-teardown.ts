@@ -24,14 +24,6 @@ async function forgetTopics(prefix: string | undefined): Promise<void> {
     retry: { retries: 1 },
   });
   try {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(prefix));
-      if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
-    } finally {
-      await admin.disconnect();
-    }
     await deleteTopicsWithPrefix(kafka, prefix);
   } catch (err) {
     process.stderr.write(`test teardown: the topics under ${prefix} were left on the broker (${(err as Error).message})\n`);
