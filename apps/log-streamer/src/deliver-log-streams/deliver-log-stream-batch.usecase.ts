@@ -42,8 +42,9 @@ interface StreamRead {
  * (without the events being removed) and delivered: a busy stream's deliveries do not wait for
  * the database, and a step records its delivery only once the step before it has recorded its
  * own. At least once: a crash after delivering and before removing delivers the batch again, and
- * so does a lost lease (the next owner delivers what this one could not record). A failure keeps the batch queued, schedules a retry with backoff, and
- * after `LOG_STREAM_MAX_FAILURES` in a row suspends the stream.
+ * so does a lost lease (the next owner delivers what this one could not record). A failure keeps
+ * the batch queued, schedules a retry with backoff, and after `LOG_STREAM_MAX_FAILURES` in a row
+ * suspends the stream.
  */
 @Injectable()
 export class DeliverLogStreamBatch {

@@ -111,19 +111,17 @@ export class LogStreamDeliveryRepository {
    * themselves are read only once they are due (the queue holds `batchSize`, or its oldest event
    * has waited `windowMs`): a stream polling a filling batch does not read and parse it again on
    * every poll. The head of the queue comes through the primary key in order, however stale the
-   * statistics (log_stream_queue_head). Due events also extend this owner's lease by `leaseForMs`, in the same statement,
-   * so that the lease outlasts the delivery. With `leaseForMs` null (a read ahead, while the last
+   * statistics (log_stream_queue_head). Due events also extend this owner's lease by `leaseForMs`,
+   * in the same statement, so that the lease outlasts the delivery. With `leaseForMs` null (a read ahead, while the last
    * delivery is being recorded: that record extends the lease) the stream's row is only read, so
    * the read does not wait for the record's lock on it.
    */
   async nextBatch(streamId: string, owner: string, take: BatchTake, leaseForMs: number | null): Promise<QueuedBatch> {
+    const heldAndDue = `id = $1 AND lease_owner = $4 AND EXISTS (SELECT 1 FROM batch WHERE full_batch OR due_in_ms <= 0)`;
     const leased =
       leaseForMs === null
-        ? `SELECT status FROM log_streams
-           WHERE id = $1 AND lease_owner = $4 AND EXISTS (SELECT 1 FROM batch WHERE full_batch OR due_in_ms <= 0))`
-        : `UPDATE log_streams SET lease_until = now() + ${ms('$7')}
-           WHERE id = $1 AND lease_owner = $4 AND EXISTS (SELECT 1 FROM batch WHERE full_batch OR due_in_ms <= 0)
-           RETURNING status)`;
+        ? `SELECT status FROM log_streams WHERE ${heldAndDue}`
+        : `UPDATE log_streams SET lease_until = now() + ${ms('$7')} WHERE ${heldAndDue} RETURNING status`;
     const rows = await sqlRows<{ log_id: string; data: string | null; due_in_ms: number; leased: boolean; status: LogStreamStatus | null }>(
       this.dataSource.manager,
       `WITH queued AS (SELECT log_id, enqueued_at FROM log_stream_queue_head($1, $6::text[], $5)),
@@ -131,8 +129,7 @@ export class LogStreamDeliveryRepository {
          SELECT count(*) >= $2 AS full_batch,
                 CEIL(EXTRACT(EPOCH FROM (min(enqueued_at) + ${ms('$3')} - now())) * 1000)::int AS due_in_ms
          FROM queued),
-       leased AS (
-         ${leased}
+       leased AS (${leased})
        SELECT q.log_id, e.data::text AS data, b.due_in_ms, (b.full_batch OR b.due_in_ms <= 0) AS leased, (SELECT status FROM leased) AS status
        FROM queued q CROSS JOIN batch b
        -- One primary-key probe per queued event (LIMIT keeps the planner from a hash join that would
